@@ -1,0 +1,109 @@
+// The one schema of the simulated world. Field names are the Cloud Connector's own (DESIGN.md,
+// "One vocabulary"); fields that exist only in the simulator say so in their description.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+
+/** A port as the SCC writes it: a number, a numeric string, or (TCP only) a range `low-high`. */
+const MappingPort = Type.Union([
+  Type.Integer({ minimum: 1, maximum: 65535 }),
+  Type.String({ pattern: '^[0-9]{1,5}(-[0-9]{1,5})?$' }),
+], { description: 'port, as number or string; TCP/TCPS mappings may use a range "low-high"' });
+
+export const ResourceSchema = Type.Object({
+  id: Type.String({ pattern: '^/', description: 'URL path (case-sensitive), always starting with /' }),
+  exactMatchOnly: Type.Boolean({ default: false, description: 'true: "Path Only (Sub-Paths Are Excluded)"; false: "Path And All Sub-Paths" (plain string prefix)' }),
+  enabled: Type.Boolean({ default: true, description: 'false = suspended: every request for this resource is denied' }),
+  websocketUpgradeAllowed: Type.Boolean({ default: false }),
+  description: Type.String({ default: '' }),
+}, { additionalProperties: false });
+
+export const SystemMappingSchema = Type.Object({
+  virtualHost: Type.String({ minLength: 1, pattern: '^[^\\s/:@]+$' }),
+  virtualPort: MappingPort,
+  localHost: Type.String({ minLength: 1 }),
+  localPort: MappingPort,
+  protocol: Type.Union([Type.Literal('HTTP'), Type.Literal('HTTPS'), Type.Literal('TCP'), Type.Literal('TCPS')], { default: 'HTTP' }),
+  backendType: Type.Union(['abapSys', 'netweaverCE', 'netweaverGW', 'applServerJava', 'BC', 'PI', 'hana', 'otherSAPsys', 'nonSAPsys']
+    .map((t) => Type.Literal(t)), { default: 'nonSAPsys' }),
+  hostInHeader: Type.Union([Type.Literal('VIRTUAL'), Type.Literal('INTERNAL')], { default: 'VIRTUAL' }),
+  authenticationMode: Type.Union(['NONE', 'NONE_RESTRICTED', 'X509_GENERAL', 'X509_RESTRICTED', 'KERBEROS']
+    .map((t) => Type.Literal(t)), { default: 'NONE' }),
+  sid: Type.String({ default: '' }),
+  description: Type.String({ default: '' }),
+  trustAll: Type.Boolean({ default: false, description: 'simulator: HTTPS backend certificates are not verified' }),
+  caFile: Type.Optional(Type.String({ minLength: 1, description: 'simulator: PEM file with the CA(s) that sign the HTTPS backend certificate' })),
+  timeoutMs: Type.Integer({ minimum: 1, default: 30000, description: 'simulator: backend response timeout; slower answers become 504' }),
+  resources: Type.Array(ResourceSchema, { default: [] }),
+}, { additionalProperties: false });
+
+export const ConnectorSchema = Type.Object({
+  name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$' }),
+  subaccount: Type.String({ minLength: 1 }),
+  regionHost: Type.String({ default: 'cf.sim.hana.ondemand.com' }),
+  locationID: Type.String({ default: '', maxLength: 189, description: 'empty = the default location' }),
+  cloudUser: Type.String({ minLength: 1 }),
+  cloudPassword: Type.String({ minLength: 1 }),
+  tunnelHost: Type.Optional(Type.String({ minLength: 1, description: 'simulator: host of the proxy tunnel endpoint; default proxy.host' })),
+  tunnelPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'simulator: default proxy.tunnelPort' })),
+  auditLogLevel: Type.Union([Type.Literal('OFF'), Type.Literal('SECURITY'), Type.Literal('ALL')], { default: 'SECURITY' }),
+  reconnectInitialDelayMs: Type.Integer({ minimum: 1, default: 100 }),
+  reconnectMaxDelayMs: Type.Integer({ minimum: 1, default: 10000 }),
+  systemMappings: Type.Array(SystemMappingSchema, { default: [] }),
+}, { additionalProperties: false });
+
+export const ClientSchema = Type.Object({
+  clientid: Type.String({ minLength: 1 }),
+  clientsecret: Type.String({ minLength: 1 }),
+  service: Type.Union([Type.Literal('connectivity'), Type.Literal('destination'), Type.Literal('xsuaa')], { default: 'connectivity' }),
+}, { additionalProperties: false });
+
+export const SubaccountSchema = Type.Object({
+  subaccount: Type.String({ minLength: 1, description: 'the subaccount ID (a lower-case GUID on BTP)' }),
+  subdomain: Type.String({ minLength: 1, pattern: '^[a-z0-9-]+$' }),
+  displayName: Type.Optional(Type.String()),
+  cloudUser: Type.String({ minLength: 1, description: 'credentials a connector of this subaccount logs on with' }),
+  cloudPassword: Type.String({ minLength: 1 }),
+  clients: Type.Array(ClientSchema, { minItems: 1 }),
+}, { additionalProperties: false });
+
+export const BackendSchema = Type.Object({
+  name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$' }),
+  host: Type.String({ default: '127.0.0.1' }),
+  port: Port,
+}, { additionalProperties: false });
+
+export const ProxySchema = Type.Object({
+  host: Type.String({ default: '127.0.0.1', description: 'address the proxy service binds to' }),
+  publicHost: Type.Optional(Type.String({ description: 'host name apps use to reach the proxy; default host' })),
+  httpPort: Type.Integer({ minimum: 0, maximum: 65535, default: 20003 }),
+  socks5Port: Type.Integer({ minimum: 0, maximum: 65535, default: 20004 }),
+  tokenServicePort: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  tunnelPort: Type.Integer({ minimum: 0, maximum: 65535, default: 8042 }),
+  connectivityXsappname: Type.String({ default: 'connectivity!b137', description: 'tokens need the scope <this>.proxy' }),
+  tokenValiditySeconds: Type.Integer({ minimum: 1, default: 43200 }),
+  signingKeyFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM RSA private key (PKCS#8) for stable tokens across restarts' })),
+}, { additionalProperties: false, default: {} });
+
+export const ConfigSchema = Type.Object({
+  $schema: Type.Optional(Type.String()),
+  logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  proxy: ProxySchema,
+  subaccounts: Type.Array(SubaccountSchema, { minItems: 1 }),
+  connectors: Type.Array(ConnectorSchema, { default: [] }),
+  backends: Type.Array(BackendSchema, { default: [] }),
+}, { additionalProperties: false, $id: 'https://scc-sim.dev/schema/scc-sim.json', title: 'scc-sim configuration' });
+
+export type Resource = Static<typeof ResourceSchema>;
+export type SystemMapping = Static<typeof SystemMappingSchema>;
+export type ConnectorConfig = Static<typeof ConnectorSchema>;
+export type SubaccountConfig = Static<typeof SubaccountSchema>;
+export type ClientConfig = Static<typeof ClientSchema>;
+export type BackendConfig = Static<typeof BackendSchema>;
+export type ProxyConfig = Static<typeof ProxySchema>;
+/** The config as written in the file (before defaults are applied). */
+export type ConfigInput = Partial<Static<typeof ConfigSchema>> & Record<string, unknown>;
+/** The validated, defaulted, frozen config every service takes. */
+export type Config = Static<typeof ConfigSchema>;
+
+export type AnySchema = TSchema;

@@ -1,0 +1,53 @@
+// The one error table (STYLE.md): code → status and the BTP-faithful text. Status lives here,
+// never at the throw site; `sendError` is the one writer of an error answer.
+import type { ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
+
+type Args = Record<string, string | number>;
+
+const TABLE = {
+  PROXY_AUTHENTICATION_REQUIRED: { status: 407, text: (a: Args) => `Proxy Authentication Required: ${a.reason}` },
+  PROXY_HTTPS_NOT_SUPPORTED: { status: 405, text: () => 'Method Not Allowed: the connectivity proxy accepts only http:// targets; the Cloud Connector mapping decides whether the backend is reached over HTTPS' },
+  PROXY_BAD_REQUEST: { status: 400, text: (a: Args) => `Bad Request: ${a.reason}` },
+  SCC_NO_TUNNEL: { status: 503, text: (a: Args) => `There is no SAP Cloud Connector (SCC) connected to your subaccount matching the requested tunnel for subaccount '${a.subaccount}' and SCC location ID '${a.locationId}'` },
+  SCC_ACCESS_DENIED_SYSTEM: { status: 403, text: (a: Args) => `Access denied to system ${a.virtualHost}:${a.virtualPort}` },
+  SCC_ACCESS_DENIED_RESOURCE: { status: 403, text: (a: Args) => `Access denied to resource http://${a.virtualHost}:${a.virtualPort}${a.path} on system ${a.virtualHost}:${a.virtualPort}.` },
+  SCC_BAD_PATH: { status: 400, text: (a: Args) => `Bad Request: the path is refused by the Cloud Connector (${a.reason})` },
+  SCC_BACKEND_UNREACHABLE: { status: 502, text: () => 'Unable to open connection to backend system' },
+  SCC_BACKEND_TIMEOUT: { status: 504, text: (a: Args) => `Gateway Timeout: the backend system did not answer within ${a.timeoutMs} ms` },
+  SCC_TUNNEL_BROKEN: { status: 502, text: () => 'Bad Gateway: the connection to the SAP Cloud Connector was lost during the request' },
+} as const;
+
+export type ErrorCode = keyof typeof TABLE;
+
+export class SimError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  constructor(code: ErrorCode, args: Args = {}, cause?: unknown) {
+    super(TABLE[code].text(args), cause === undefined ? undefined : { cause });
+    this.name = 'SimError';
+    this.code = code;
+    this.statusCode = TABLE[code].status;
+  }
+}
+
+export function simError(code: ErrorCode, args: Args = {}, cause?: unknown): SimError {
+  return new SimError(code, args, cause);
+}
+
+/** Writes an error answer on a raw HTTP/1 or HTTP/2-compat response; a no-op once headers went out. */
+export function sendError(res: ServerResponse | Http2ServerResponse, err: SimError, extraHeaders: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    // Too late for a status: cut the response so the client sees an error, never a hang.
+    (res as any).stream ? (res as Http2ServerResponse).stream.close(2 /* INTERNAL_ERROR */) : (res as ServerResponse).destroy();
+    return;
+  }
+  const body = `${err.message}\n`;
+  res.writeHead(err.statusCode, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'x-scc-sim-error': err.code,
+    ...extraHeaders,
+  });
+  res.end(body);
+}
