@@ -46,7 +46,7 @@ export function sendError(res: ServerResponse | Http2ServerResponse, err: SimErr
   res.writeHead(err.statusCode, {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
-    'x-scc-sim-error': err.code,
+    'x-internal-error-code': err.code,
     ...extraHeaders,
   });
   res.end(body);

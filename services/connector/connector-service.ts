@@ -1,0 +1,105 @@
+// One Cloud Connector: one subaccount connection with one location ID. It dials the proxy's
+// tunnel endpoint and serves what arrives over the tunnel: system mapping lookup, resource check,
+// audit entry, then forwarding to the internal system. buildConnector never listens on anything.
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Config, ConnectorConfig } from '../shared/config-schema.js';
+import { sendError, simError } from '../shared/errors.js';
+import { silentLogger, type Logger } from '../shared/logger.js';
+import { RULE_HEADER } from '../shared/tunnel-protocol.js';
+import { createAccessPolicy } from './access-policy.js';
+import { createAuditLog } from './audit-log.js';
+import { BackendForwarder } from './backend-forwarder.js';
+import { TunnelClient } from './tunnel-client.js';
+
+export interface ConnectorOptions {
+  /** Which connector of the config file; may be left out when the file has exactly one. */
+  name?: string;
+  logger?: Logger;
+  /** Where the proxy's tunnel endpoint is; default the connector's tunnelHost/tunnelPort, then proxy.host/tunnelPort. */
+  tunnel?: { host: string; port: number };
+}
+
+export interface Connector {
+  readonly config: ConnectorConfig;
+  readonly tunnel: TunnelClient;
+  start(): void;
+  waitConnected(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function pickConnector(config: Config, name?: string): ConnectorConfig {
+  if (name === undefined) {
+    if (config.connectors.length === 1) return config.connectors[0];
+    throw new Error(`the config has ${config.connectors.length} connectors (${config.connectors.map((c) => c.name).join(', ')}): choose one with --name`);
+  }
+  const found = config.connectors.find((c) => c.name === name);
+  if (!found) throw new Error(`no connector named "${name}" in the config (have: ${config.connectors.map((c) => c.name).join(', ') || 'none'})`);
+  return found;
+}
+
+export function buildConnector(config: Config, opts: ConnectorOptions = {}): Connector {
+  const k = pickConnector(config, opts.name);
+  const logger = (opts.logger ?? silentLogger()).child({ service: 'connector', connector: k.name, locationId: k.locationID });
+  const policy = createAccessPolicy(k.systemMappings);
+  const forwarder = new BackendForwarder(k.systemMappings);
+  const audit = createAuditLog({ level: k.auditLogLevel, logger, connector: k.name, subaccount: k.subaccount, locationID: k.locationID });
+  const bindHost = config.proxy.publicHost ?? config.proxy.host;
+  const tunnel = new TunnelClient({
+    connector: k,
+    host: opts.tunnel?.host ?? k.tunnelHost ?? (bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : bindHost),
+    port: opts.tunnel?.port ?? k.tunnelPort ?? config.proxy.tunnelPort,
+    logger,
+    onRequest: (req, res) => void handle(req, res).catch((err) => {
+      logger.error({ err }, 'request handling failed');
+      sendError(res, simError('SCC_BACKEND_UNREACHABLE', {}, err));
+    }),
+  });
+
+  async function handle(req: Http2ServerRequest, res: Http2ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const method = req.method;
+    const authority = String(req.headers[':authority'] ?? '');
+    const colon = authority.lastIndexOf(':');
+    const virtualHost = colon > 0 ? authority.slice(0, colon) : authority;
+    const virtualPort = colon > 0 ? Number(authority.slice(colon + 1)) : 80;
+    const rawPathAndQuery = String(req.headers[':path'] ?? '/');
+    const q = rawPathAndQuery.indexOf('?');
+    const rawPath = q < 0 ? rawPathAndQuery : rawPathAndQuery.slice(0, q);
+    const query = q < 0 ? '' : rawPathAndQuery.slice(q);
+    const decision = policy.check(virtualHost, virtualPort, rawPath);
+    const entry = { virtualHost, virtualPort, path: rawPath, method, reason: decision.reason };
+    const ctx = { virtualHost, virtualPort, method, path: rawPath };
+    if (!decision.allowed) {
+      audit.accessDenied(entry);
+      const err = simError(decision.code, { virtualHost, virtualPort, path: rawPath, reason: decision.reason });
+      res.setHeader(RULE_HEADER, decision.reason);
+      sendError(res, err);
+      logger.info({ ...ctx, decision: 'denied', rule: decision.reason, status: err.statusCode, durationMs: ms(started) }, 'access denied');
+      return;
+    }
+    audit.accessAllowed(entry);
+    const rule = `${decision.resource.id} (${decision.resource.exactMatchOnly ? 'path only' : 'path and sub-paths'})`;
+    res.setHeader(RULE_HEADER, rule);
+    const result = await forwarder.forward(req, res, decision.mapping, decision.path, query, {});
+    if (result.error) {
+      logger.warn({ ...ctx, err: result.error.cause, code: result.error.code }, 'backend call failed');
+      sendError(res, result.error);
+    }
+    logger.info({ ...ctx, decision: 'allowed', rule, forwardedPath: decision.path, status: result.status, durationMs: ms(started) }, 'forwarded');
+  }
+
+  return {
+    config: k,
+    tunnel,
+    start: () => tunnel.start(),
+    waitConnected: () => tunnel.waitConnected(),
+    close: async () => {
+      await tunnel.close();
+      forwarder.close();
+    },
+  };
+}
+
+function ms(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}

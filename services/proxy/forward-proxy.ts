@@ -1,0 +1,126 @@
+// The HTTP forward proxy (default port 20003): token check, tunnel choice by (subaccount,
+// location ID), header hygiene, and streaming of both bodies through an HTTP/2 stream of the
+// tunnel. This is the hot path: no framework, no per-request allocation beyond the essentials.
+import http from 'node:http';
+import { constants as h2c, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import { pipeline } from 'node:stream';
+import type { Logger } from '../shared/logger.js';
+import { sendError, simError, type SimError } from '../shared/errors.js';
+import { INTERNAL_HEADER_PREFIX, RULE_HEADER, nextHopHeaders } from '../shared/tunnel-protocol.js';
+import { parseProxyTarget } from './absolute-url.js';
+import type { TunnelRegistry } from './tunnel-registry.js';
+import type { TokenDecision } from './token-verifier.js';
+
+export const LOCATION_HEADER = 'sap-connectivity-scc-location_id';
+
+export interface ForwardProxyOptions {
+  registry: TunnelRegistry;
+  verify: (token: string) => TokenDecision | Promise<TokenDecision>;
+  logger: Logger;
+}
+
+const PROXY_AUTHENTICATE = { 'proxy-authenticate': 'Bearer realm="SAP BTP Connectivity (scc-sim)"' };
+
+/** Headers that never leave the proxy: its own credentials, the SAP routing headers, our internal ones. */
+function dropForTunnel(name: string): boolean {
+  return name === 'proxy-authorization' || name.startsWith('sap-connectivity-') || name.startsWith(INTERNAL_HEADER_PREFIX);
+}
+
+function isInternal(name: string): boolean {
+  return name.startsWith(INTERNAL_HEADER_PREFIX);
+}
+
+export function createForwardProxy({ registry, verify, logger }: ForwardProxyOptions): http.Server {
+  const log = logger.child({ component: 'http-proxy' });
+  const server = http.createServer({ requireHostHeader: false, noDelay: true } as http.ServerOptions, (req, res) => {
+    const started = process.hrtime.bigint();
+    const target = parseProxyTarget(req.method, req.url);
+    if (!target.ok) return fail(req, res, started, simError(target.code, { reason: target.reason }), { reason: target.reason });
+    const auth = req.headers['proxy-authorization'];
+    const m = auth ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
+    if (!m) {
+      const reason = auth ? 'Proxy-Authorization is not a Bearer token' : 'Proxy-Authorization header is missing';
+      return fail(req, res, started, simError('PROXY_AUTHENTICATION_REQUIRED', { reason }), { reason, vhost: target.host }, PROXY_AUTHENTICATE);
+    }
+    const decision = verify(m[1]);
+    if (decision instanceof Promise) {
+      decision.then((d) => route(req, res, started, target, d), (err) => {
+        log.error({ err }, 'token verification failed unexpectedly');
+        fail(req, res, started, simError('PROXY_AUTHENTICATION_REQUIRED', { reason: 'token could not be verified' }), {}, PROXY_AUTHENTICATE);
+      });
+    } else {
+      route(req, res, started, target, decision);
+    }
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    log.debug({ err: { code: err.code, message: err.message } }, 'malformed client request');
+    if (!socket.writable) return void socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  });
+  return server;
+
+  function route(
+    req: http.IncomingMessage, res: http.ServerResponse, started: bigint,
+    target: Extract<ReturnType<typeof parseProxyTarget>, { ok: true }>, decision: TokenDecision,
+  ): void {
+    if (!decision.ok) {
+      return fail(req, res, started, simError('PROXY_AUTHENTICATION_REQUIRED', { reason: decision.reason }),
+        { reason: decision.reason, vhost: target.host }, PROXY_AUTHENTICATE);
+    }
+    const locationId = String(req.headers[LOCATION_HEADER] ?? '').trim();
+    const found = registry.lookup(decision.subaccount, locationId);
+    const ctx = { subaccount: decision.subaccount, locationId, virtualHost: target.host, virtualPort: target.port, method: req.method, path: target.path };
+    if (!found.found) {
+      return fail(req, res, started, simError('SCC_NO_TUNNEL', { subaccount: decision.subaccount, locationId }), { ...ctx, reason: found.reason });
+    }
+    const headers: Record<string, string | string[]> = nextHopHeaders(req.headers, dropForTunnel);
+    headers[':method'] = req.method!;
+    headers[':path'] = target.pathAndQuery;
+    headers[':authority'] = `${target.host}:${target.port}`;
+    headers[':scheme'] = 'http';
+    const hasBody = req.headers['transfer-encoding'] !== undefined
+      || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+    let stream: ClientHttp2Stream;
+    try {
+      stream = found.tunnel.session.request(headers, { endStream: !hasBody });
+    } catch (err) {
+      return fail(req, res, started, simError('SCC_TUNNEL_BROKEN', {}, err), { ...ctx, err });
+    }
+    if (hasBody) {
+      req.pipe(stream);
+      req.on('error', () => stream.close(h2c.NGHTTP2_CANCEL));
+    }
+    res.on('close', () => {
+      if (!res.writableFinished && !stream.closed) stream.close(h2c.NGHTTP2_CANCEL);
+    });
+    stream.on('response', (h: IncomingHttpHeaders) => {
+      const status = Number(h[':status']);
+      res.writeHead(status, nextHopHeaders(h, isInternal));
+      pipeline(stream, res, (err) => {
+        if (err && !res.destroyed) res.destroy();
+        log.info({ ...ctx, status, rule: h[RULE_HEADER], durationMs: ms(started), err }, 'proxied');
+      });
+    });
+    stream.on('error', (err) => {
+      if (!res.headersSent) fail(req, res, started, simError('SCC_TUNNEL_BROKEN', {}, err), { ...ctx, err });
+      else if (!res.writableFinished) res.destroy();
+    });
+    stream.on('close', () => {
+      if (!res.headersSent && !res.destroyed) fail(req, res, started, simError('SCC_TUNNEL_BROKEN'), { ...ctx, rstCode: stream.rstCode });
+    });
+  }
+
+  function fail(
+    req: http.IncomingMessage, res: http.ServerResponse, started: bigint, err: SimError,
+    ctx: Record<string, unknown>, headers: Record<string, string> = {},
+  ): void {
+    log.info({ method: req.method, ...ctx, status: err.statusCode, code: err.code, durationMs: ms(started) }, 'refused');
+    sendError(res, err, headers);
+    req.resume();
+  }
+}
+
+function ms(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}

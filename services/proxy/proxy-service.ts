@@ -1,0 +1,111 @@
+// The cloud side: token service + status page (fastify, one port), the HTTP forward proxy, the
+// SOCKS5 proxy and the tunnel endpoint. buildProxy assembles them; listen() is the caller's call.
+import type http from 'node:http';
+import type net from 'node:net';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Config } from '../shared/config-schema.js';
+import { silentLogger, type Logger } from '../shared/logger.js';
+import { createClientDirectory } from './client-directory.js';
+import { createForwardProxy } from './forward-proxy.js';
+import { registerStatusPage } from './status-page.js';
+import { loadSigningKeys } from './token-keys.js';
+import { registerTokenService } from './token-service.js';
+import { createTokenVerifier, type TokenVerifier } from './token-verifier.js';
+import { createTunnelEndpoint } from './tunnel-endpoint.js';
+import { TunnelRegistry } from './tunnel-registry.js';
+
+export interface ProxyPorts {
+  httpPort: number;
+  tokenServicePort: number;
+  tunnelPort: number;
+  socks5Port: number;
+}
+
+export interface ProxyService {
+  readonly registry: TunnelRegistry;
+  readonly verifier: TokenVerifier;
+  readonly app: FastifyInstance;
+  readonly httpProxy: http.Server;
+  readonly tunnelEndpoint: http.Server;
+  /** Listens on the given ports (default: the config's) and returns the ports actually bound. */
+  listen(ports?: Partial<ProxyPorts>): Promise<ProxyPorts>;
+  /** Base URL of the token service as apps reach it. */
+  tokenServiceUrl(): string;
+  close(): Promise<void>;
+}
+
+export interface ProxyOptions {
+  logger?: Logger;
+}
+
+export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promise<ProxyService> {
+  const logger = (opts.logger ?? silentLogger()).child({ service: 'proxy' });
+  const keys = await loadSigningKeys(config.proxy.signingKeyFile);
+  const clientDirectory = createClientDirectory(config);
+  const registry = new TunnelRegistry();
+  const publicHost = config.proxy.publicHost ?? (config.proxy.host === '0.0.0.0' || config.proxy.host === '::' ? '127.0.0.1' : config.proxy.host);
+  let bound: ProxyPorts | undefined;
+  const tokenServiceUrl = () => `http://${publicHost}:${bound?.tokenServicePort ?? config.proxy.tokenServicePort}`;
+  const verifier = createTokenVerifier({ keys, config, clientDirectory, issuerBaseUrl: tokenServiceUrl });
+
+  const app: FastifyInstance = Fastify({ loggerInstance: logger.child({ component: 'token-service' }) as FastifyBaseLogger, forceCloseConnections: true });
+  await registerTokenService(app, { keys, config, clientDirectory, issuerBaseUrl: tokenServiceUrl });
+  await registerStatusPage(app, { config, registry, urls: () => urls() });
+
+  const httpProxy = createForwardProxy({ registry, verify: (t) => verifier.verify(t), logger });
+  const tunnelEndpoint = createTunnelEndpoint({ config, registry, logger });
+  const servers: Array<http.Server | net.Server> = [httpProxy, tunnelEndpoint];
+
+  function urls() {
+    const p = bound ?? config.proxy;
+    return {
+      httpProxy: `http://${publicHost}:${p.httpPort}`,
+      socks5Proxy: `socks5://${publicHost}:${p.socks5Port}`,
+      tokenService: tokenServiceUrl(),
+      tunnel: `http://${publicHost}:${p.tunnelPort}`,
+    };
+  }
+
+  return {
+    registry, verifier, app, httpProxy, tunnelEndpoint, tokenServiceUrl,
+    async listen(ports: Partial<ProxyPorts> = {}) {
+      const host = config.proxy.host;
+      const want = { ...pick(config), ...ports };
+      await app.listen({ host, port: want.tokenServicePort });
+      const tokenServicePort = (app.server.address() as net.AddressInfo).port;
+      const httpPort = await listenOn(httpProxy, host, want.httpPort);
+      const tunnelPort = await listenOn(tunnelEndpoint, host, want.tunnelPort);
+      bound = { httpPort, tokenServicePort, tunnelPort, socks5Port: want.socks5Port };
+      logger.info(urls(), 'proxy service listening');
+      return bound;
+    },
+    async close() {
+      for (const t of registry.list()) t.session.destroy();
+      await Promise.all(servers.map((s) => closeServer(s)));
+      await app.close();
+    },
+  };
+}
+
+function pick(config: Config): ProxyPorts {
+  const { httpPort, tokenServicePort, tunnelPort, socks5Port } = config.proxy;
+  return { httpPort, tokenServicePort, tunnelPort, socks5Port };
+}
+
+export function listenOn(server: net.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}
+
+export function closeServer(server: net.Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    (server as http.Server).closeAllConnections?.();
+  });
+}

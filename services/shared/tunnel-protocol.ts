@@ -1,0 +1,55 @@
+// What proxy and connector agree on for the tunnel (DESIGN.md "Topology"): the connector dials
+// out, asks for an HTTP/1.1 Upgrade with its subaccount credentials and location ID, then both
+// speak HTTP/2 over that socket with the roles reversed (proxy = h2 client, connector = h2 server).
+import type { Settings } from 'node:http2';
+
+export const TUNNEL_PATH = '/scc-sim/tunnel';
+export const TUNNEL_UPGRADE = 'scc-sim-tunnel/1';
+export const HEADER_SUBACCOUNT = 'x-scc-subaccount';
+/** The location ID, percent-encoded (any characters may appear in it). */
+export const HEADER_LOCATION = 'x-scc-location-id';
+export const HEADER_CONNECTOR = 'x-scc-connector-name';
+
+/**
+ * Internal request headers the proxy adds for the connector. The proxy strips any a client sends,
+ * the connector strips them before the backend, so none is ever seen outside the tunnel.
+ */
+export const INTERNAL_HEADER_PREFIX = 'x-scc-sim-';
+/** Response header (connector → proxy only) naming the access rule that decided, for the proxy's log. */
+export const RULE_HEADER = 'x-scc-sim-rule';
+
+/** Flow-control windows large enough that a single stream is not throttled by window updates. */
+export const TUNNEL_H2_SETTINGS: Settings = {
+  initialWindowSize: 1 << 20,
+  maxFrameSize: 1 << 16,
+  maxConcurrentStreams: 10_000,
+  maxHeaderListSize: 256 * 1024,
+};
+export const TUNNEL_SESSION_WINDOW = 32 << 20;
+export const TUNNEL_MAX_SESSION_MEMORY_MB = 256;
+
+/** Request and response headers that apply to one hop only (RFC 9110 §7.6.1) plus HTTP/2's forbidden ones. */
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer',
+  'proxy-authenticate', 'http2-settings', 'host',
+]);
+
+/**
+ * Copies headers for the next hop: drops hop-by-hop headers (and those the Connection header
+ * names), pseudo-headers, and every header for which `drop(name)` is true.
+ */
+export function nextHopHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  drop?: (name: string) => boolean,
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const connection = headers.connection;
+  const named = connection ? String(connection).toLowerCase().split(',').map((s) => s.trim()) : undefined;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || name.charCodeAt(0) === 58 /* ':' */ || HOP_BY_HOP.has(name)) continue;
+    if (named?.includes(name) || (drop && drop(name))) continue;
+    out[name] = value;
+  }
+  return out;
+}

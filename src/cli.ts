@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+// The `scc-sim` command. The only place that reads argv and the environment, listens, and
+// handles SIGINT/SIGTERM (STYLE.md "Build vs run").
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, ENV_VARIABLES, loadConfigFile } from '../services/shared/config-load.js';
+import { ConfigSchema, type Config } from '../services/shared/config-schema.js';
+import { createLogger, type Logger } from '../services/shared/logger.js';
+import { buildBackend } from '../services/backend/backend-service.js';
+import { buildConnector } from '../services/connector/connector-service.js';
+import { buildProxy } from '../services/proxy/proxy-service.js';
+import { startSimulator } from './simulator.js';
+import { fetchToken } from './token-client.js';
+
+const DEFAULT_CONFIG = 'config/scc-sim.yaml';
+
+const HELP: Record<string, string> = {
+  '': `scc-sim — a local simulator of the SAP Cloud Connector and the SAP BTP connectivity proxy
+
+Usage: scc-sim <command> [--config FILE] [options]
+
+Commands:
+  up                 start backends, proxy service and every connector in one process
+  proxy              start the proxy service (HTTP proxy, token service, tunnel endpoint)
+  connector [--name N]   start one Cloud Connector (dials the proxy's tunnel endpoint)
+  backend [--name N]     start one simulated on-premise backend
+  check              validate a config file and exit
+  token [--client ID]    print an access token for a client (from the running token service)
+  schema [--write F] print (or write) the JSON Schema of the config file
+
+Every command takes --config FILE (default ${DEFAULT_CONFIG}) and --help.
+Environment overrides (deployment knobs only): ${ENV_VARIABLES.join(', ')}.`,
+  up: 'scc-sim up [--config FILE]\n  Starts everything in one process and prints the endpoints and a curl line to try.',
+  proxy: 'scc-sim proxy [--config FILE]\n  Starts the proxy service: HTTP proxy, token service + status page, tunnel endpoint.',
+  connector: 'scc-sim connector [--config FILE] [--name NAME]\n  Starts one connector; --name may be left out when the file has exactly one.',
+  backend: 'scc-sim backend [--config FILE] [--name NAME]\n  Starts one backend; --name may be left out when the file has exactly one.',
+  check: 'scc-sim check [--config FILE]\n  Validates the file; prints every problem as "path: message" and exits 1 if there is any.',
+  token: 'scc-sim token [--config FILE] [--client CLIENTID]\n  Prints an access token of the client (default: the first connectivity client).',
+  schema: 'scc-sim schema [--write FILE]\n  Prints the JSON Schema of the config file, or writes it to FILE.',
+};
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv, allowPositionals: true, strict: true,
+    options: {
+      config: { type: 'string', short: 'c', default: DEFAULT_CONFIG },
+      name: { type: 'string', short: 'n' },
+      client: { type: 'string' },
+      write: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const command = positionals[0] ?? '';
+  if (values.help || command === '' || command === 'help') { console.log(HELP[command] ?? HELP['']); return command === '' && !values.help ? 1 : 0; }
+  if (!(command in HELP)) { console.error(`unknown command "${command}"\n\n${HELP['']}`); return 2; }
+  if (command === 'schema') return schema(values.write);
+
+  const config = loadConfigFile(values.config!, process.env);
+  if (command === 'check') {
+    console.log(`${values.config}: valid — ${config.subaccounts.length} subaccount(s), ${config.connectors.length} connector(s), `
+      + `${config.connectors.reduce((n, k) => n + k.systemMappings.length, 0)} system mapping(s), ${config.backends.length} backend(s)`);
+    return 0;
+  }
+  if (command === 'token') {
+    const clients = config.subaccounts.flatMap((s) => s.clients);
+    const client = values.client ? clients.find((c) => c.clientid === values.client) : clients.find((c) => c.service === 'connectivity') ?? clients[0];
+    if (!client) { console.error(`no client "${values.client}" in ${values.config}`); return 1; }
+    const host = config.proxy.publicHost ?? (config.proxy.host === '0.0.0.0' ? '127.0.0.1' : config.proxy.host);
+    console.log(await fetchToken(`http://${host}:${config.proxy.tokenServicePort}`, client.clientid, client.clientsecret));
+    return 0;
+  }
+  const logger = createLogger(config.logLevel, 'scc-sim');
+  const close = await start(command, config, values.name, logger);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      close().then(resolve, (err) => { logger.error({ err }, 'error while shutting down'); resolve(); });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}
+
+async function start(command: string, config: Config, name: string | undefined, logger: Logger): Promise<() => Promise<void>> {
+  switch (command) {
+    case 'up': {
+      const sim = await startSimulator(config, { ephemeral: false, logger });
+      printBanner(sim.urls, config);
+      return () => sim.close();
+    }
+    case 'proxy': {
+      const proxy = await buildProxy(config, { logger });
+      await proxy.listen();
+      return () => proxy.close();
+    }
+    case 'connector': {
+      const connector = buildConnector(config, { name, logger });
+      connector.start();
+      return () => connector.close();
+    }
+    case 'backend': {
+      const b = name ? config.backends.find((x) => x.name === name) : config.backends.length === 1 ? config.backends[0] : undefined;
+      if (!b) throw new Error(name ? `no backend named "${name}"` : `the config has ${config.backends.length} backends: choose one with --name`);
+      const app = buildBackend({ name: b.name, logger: logger.child({ service: 'backend', backend: b.name }) });
+      await app.listen({ host: b.host, port: b.port });
+      logger.info({ backend: b.name, url: `http://${b.host}:${(app.server.address() as AddressInfo).port}` }, 'backend listening');
+      return () => app.close();
+    }
+  }
+  throw new Error(`unknown command ${command}`);
+}
+
+function printBanner(urls: { httpProxy: string; tokenService: string; tunnel: string; socks5Proxy: string }, config: Config): void {
+  const k = config.connectors[0];
+  const m = k?.systemMappings.find((x) => x.protocol === 'HTTP' || x.protocol === 'HTTPS');
+  const lines = [
+    '', 'scc-sim is up.',
+    `  HTTP proxy     ${urls.httpProxy}`,
+    `  token service  ${urls.tokenService}/oauth/token   (JWKS: /token_keys, status: ${urls.tokenService}/)`,
+    `  tunnel         ${urls.tunnel}`,
+    ...config.connectors.map((c) => `  connector      ${c.name}: location ID ${c.locationID ? `"${c.locationID}"` : '(default)'}, `
+      + c.systemMappings.map((x) => `${x.virtualHost}:${x.virtualPort} → ${x.localHost}:${x.localPort}`).join(', ')),
+  ];
+  if (m) {
+    const loc = k.locationID ? ` -H "SAP-Connectivity-SCC-Location_ID: ${k.locationID}"` : '';
+    lines.push('', 'Try it:', `  curl -x ${urls.httpProxy} --proxy-header "Proxy-Authorization: Bearer $(npx scc-sim token${configFlag()})"${loc} http://${m.virtualHost}:${m.virtualPort}/`);
+  }
+  console.log(lines.join('\n') + '\n');
+}
+
+function configFlag(): string {
+  const i = process.argv.indexOf('--config');
+  return i > 0 && process.argv[i + 1] ? ` --config ${process.argv[i + 1]}` : '';
+}
+
+function schema(file: string | undefined): number {
+  const text = `${JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...ConfigSchema }, null, 2)}\n`;
+  if (file) writeFileSync(file, text); else process.stdout.write(text);
+  return 0;
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (err) => {
+  if (err instanceof ConfigError) console.error(err.message);
+  else console.error(`scc-sim: ${(err as Error).message}`);
+  process.exit(1);
+});
+

@@ -1,0 +1,8 @@
+// The library API of scc-sim: the in-process simulator and the building blocks of each service.
+export { startSimulator, type Simulator, type SimulatorOptions, type SimulatorClient } from './simulator.js';
+export { fetchToken } from './token-client.js';
+export { loadConfigFile, parseConfig, ConfigError } from '../services/shared/config-load.js';
+export type { Config, ConfigInput } from '../services/shared/config-schema.js';
+export { buildBackend } from '../services/backend/backend-service.js';
+export { buildConnector } from '../services/connector/connector-service.js';
+export { buildProxy } from '../services/proxy/proxy-service.js';
