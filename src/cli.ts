@@ -5,7 +5,8 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, ENV_VARIABLES, loadConfigFile } from '../services/shared/config-load.js';
-import { ConfigSchema, type Config } from '../services/shared/config-schema.js';
+import type { Config } from '../services/shared/config-schema.js';
+import { editorSchema } from '../services/shared/config-json-schema.js';
 import { createLogger, type Logger } from '../services/shared/logger.js';
 import { buildBackend } from '../services/backend/backend-service.js';
 import { buildConnector } from '../services/connector/connector-service.js';
@@ -136,7 +137,7 @@ function configFlag(): string {
 }
 
 function schema(file: string | undefined): number {
-  const text = `${JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...ConfigSchema }, null, 2)}\n`;
+  const text = `${JSON.stringify(editorSchema(), null, 2)}\n`;
   if (file) writeFileSync(file, text); else process.stdout.write(text);
   return 0;
 }

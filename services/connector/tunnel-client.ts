@@ -95,6 +95,7 @@ export class TunnelClient extends EventEmitter {
       socket.setKeepAlive(true, 10_000);
       if (head.length > 0) socket.unshift(head);
       socket.once('close', () => this.#lost('the tunnel connection closed', ctx));
+      socket.once('end', () => socket.destroy());
       socket.on('error', (err) => this.#log.debug({ err }, 'tunnel socket error'));
       this.#h2.emit('connection', socket);
       this.#log.info(ctx, 'tunnel established: connected to the cloud');

@@ -86,6 +86,9 @@ export function createTunnelEndpoint({ config, registry, logger, pingIntervalMs 
     session.once('close', () => gone());
     session.on('error', (err) => log.warn({ ...ctx, err }, 'tunnel session error'));
     socket.once('close', () => gone());
+    // The tunnel endpoint is an http.Server, whose sockets allow half-open connections: a
+    // connector that died sends FIN only, so its end must end the tunnel, at once.
+    socket.once('end', () => { gone(); socket.destroy(); });
     registry.add(tunnel);
     log.info(ctx, 'Cloud Connector connected');
   });
