@@ -3,12 +3,11 @@
 // handles SIGINT/SIGTERM (STYLE.md "Build vs run").
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { AddressInfo } from 'node:net';
 import { ConfigError, ENV_VARIABLES, loadConfigFile } from '../services/shared/config-load.js';
 import type { Config } from '../services/shared/config-schema.js';
 import { editorSchema } from '../services/shared/config-json-schema.js';
 import { createLogger, type Logger } from '../services/shared/logger.js';
-import { buildBackend } from '../services/backend/backend-service.js';
+import { startBackend } from '../services/backend/start-backend.js';
 import { buildConnector } from '../services/connector/connector-service.js';
 import { buildProxy } from '../services/proxy/proxy-service.js';
 import { startSimulator } from './simulator.js';
@@ -104,10 +103,9 @@ async function start(command: string, config: Config, name: string | undefined, 
     case 'backend': {
       const b = name ? config.backends.find((x) => x.name === name) : config.backends.length === 1 ? config.backends[0] : undefined;
       if (!b) throw new Error(name ? `no backend named "${name}"` : `the config has ${config.backends.length} backends: choose one with --name`);
-      const app = buildBackend({ name: b.name, logger: logger.child({ service: 'backend', backend: b.name }) });
-      await app.listen({ host: b.host, port: b.port });
-      logger.info({ backend: b.name, url: `http://${b.host}:${(app.server.address() as AddressInfo).port}` }, 'backend listening');
-      return () => app.close();
+      const running = await startBackend(b, logger);
+      logger.info({ backend: b.name, kind: b.kind, url: running.url }, 'backend listening');
+      return () => running.close();
     }
   }
   throw new Error(`unknown command ${command}`);

@@ -1,11 +1,9 @@
 // startSimulator: the whole simulated world in one process — backends, the proxy service and
 // every connector — for tests (ephemeral ports, silent) and for `scc-sim up` (configured ports).
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import type { ClientConfig, Config } from '../services/shared/config-schema.js';
 import { loadConfigFile, parseConfig } from '../services/shared/config-load.js';
 import { silentLogger, type Logger } from '../services/shared/logger.js';
-import { buildBackend } from '../services/backend/backend-service.js';
+import { startBackend, type RunningBackend } from '../services/backend/start-backend.js';
 import { buildConnector, type Connector } from '../services/connector/connector-service.js';
 import { buildProxy, type ProxyService } from '../services/proxy/proxy-service.js';
 import { fetchToken } from './token-client.js';
@@ -32,7 +30,7 @@ export interface Simulator {
   readonly credentials: SimulatorClient;
   readonly proxy: ProxyService;
   readonly connectors: Connector[];
-  readonly backends: Record<string, FastifyInstance>;
+  readonly backends: Record<string, RunningBackend>;
   /** An access token from the running token service (default client unless a clientid is given). */
   token(clientid?: string): Promise<string>;
   close(): Promise<void>;
@@ -46,16 +44,14 @@ export async function startSimulator(input: Config | object | string, opts: Simu
   const closers: Array<() => Promise<void>> = [];
   const close = async () => { for (const c of closers.reverse()) await c().catch(() => {}); };
   try {
-    const backends: Record<string, FastifyInstance> = {};
+    const backends: Record<string, RunningBackend> = {};
     const backendUrls: Record<string, string> = {};
     for (const b of config.backends) {
-      const app = buildBackend({ name: b.name, logger });
-      closers.push(() => app.close());
-      await app.listen({ host: b.host, port: ephemeral ? 0 : b.port });
-      const port = (app.server.address() as AddressInfo).port;
-      backends[b.name] = app;
-      backendUrls[b.name] = `http://${b.host}:${port}`;
-      if (port !== b.port) retargetMappings(config, b.host, b.port, port);
+      const running = await startBackend(b, logger, ephemeral ? 0 : b.port);
+      closers.push(() => running.close());
+      backends[b.name] = running;
+      backendUrls[b.name] = running.url;
+      if (running.port !== b.port) retargetMappings(config, b.host, b.port, running.port);
     }
     const proxy = await buildProxy(config, { logger });
     closers.push(() => proxy.close());

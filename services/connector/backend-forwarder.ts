@@ -5,6 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import httpProxy from 'http-proxy';
 import type { SystemMapping } from '../shared/config-schema.js';
@@ -41,8 +42,12 @@ export class BackendForwarder {
       const secure = m.protocol === 'HTTPS';
       const ca = m.caFile ? readFileSync(m.caFile) : undefined;
       const agentOptions = { keepAlive: true, maxSockets: 512, maxFreeSockets: 256, scheduling: 'lifo' as const };
+      // The certificate is checked against the internal host the connector dials, never against the
+      // Host header (Node's default servername), which is the virtual host under hostInHeader VIRTUAL.
+      // An IP gets no SNI ('' stops Node from deriving one) and is matched against the IP SANs.
+      const servername = isIP(m.localHost) ? '' : m.localHost;
       const agent = secure
-        ? new https.Agent({ ...agentOptions, ca, rejectUnauthorized: !m.trustAll })
+        ? new https.Agent({ ...agentOptions, ca, rejectUnauthorized: !m.trustAll, servername })
         : new http.Agent(agentOptions);
       const port = Number(m.localPort);
       const scheme = secure ? 'https' : 'http';
@@ -68,6 +73,9 @@ export class BackendForwarder {
       const location = headers.location;
       if (typeof location === 'string') headers.location = this.#rewriteLocation(location);
       proxyRes.headers = headers;
+      // HTTP/2 has no reason phrase: http-proxy would copy it onto the HTTP/2 response, which makes
+      // Node print an UnsupportedWarning.
+      proxyRes.statusMessage = '';
     });
   }
 

@@ -1,7 +1,7 @@
 // One Cloud Connector: one subaccount connection with one location ID. It dials the proxy's
 // tunnel endpoint and serves what arrives over the tunnel: system mapping lookup, resource check,
 // audit entry, then forwarding to the internal system. buildConnector never listens on anything.
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from 'node:http2';
 import type { Config, ConnectorConfig } from '../shared/config-schema.js';
 import { sendError, simError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
@@ -9,6 +9,7 @@ import { RULE_HEADER } from '../shared/tunnel-protocol.js';
 import { createAccessPolicy } from './access-policy.js';
 import { createAuditLog } from './audit-log.js';
 import { BackendForwarder } from './backend-forwarder.js';
+import { forwardTcp } from './tcp-forwarder.js';
 import { TunnelClient } from './tunnel-client.js';
 
 export interface ConnectorOptions {
@@ -53,15 +54,32 @@ export function buildConnector(config: Config, opts: ConnectorOptions = {}): Con
       logger.error({ err }, 'request handling failed');
       sendError(res, simError('SCC_BACKEND_UNREACHABLE', {}, err));
     }),
+    onConnect: (stream, headers) => void connectTcp(stream, String(headers[':authority'] ?? '')),
   });
+
+  /** TCP for SOCKS5: a CONNECT stream to a TCP/TCPS system mapping. */
+  async function connectTcp(stream: ServerHttp2Stream, authority: string): Promise<void> {
+    const started = process.hrtime.bigint();
+    const { virtualHost, virtualPort } = splitAuthority(authority);
+    const mapping = policy.findTcpSystem(virtualHost, virtualPort);
+    const entry = { virtualHost, virtualPort, path: '', method: 'CONNECT' };
+    if (!mapping) {
+      const reason = `no TCP system mapping for ${virtualHost}:${virtualPort}`;
+      audit.accessDenied({ ...entry, reason });
+      stream.respond({ ':status': 403, [RULE_HEADER]: reason }, { endStream: true });
+      logger.info({ ...entry, decision: 'denied', rule: reason, status: 403 }, 'access denied');
+      return;
+    }
+    const rule = `${mapping.protocol} ${mapping.virtualHost}:${mapping.virtualPort} → ${mapping.localHost}:${mapping.localPort}`;
+    audit.accessAllowed({ ...entry, reason: rule });
+    const status = await forwardTcp(stream, mapping, virtualPort, logger);
+    logger.info({ ...entry, decision: 'allowed', rule, status, durationMs: ms(started) }, 'TCP connection opened');
+  }
 
   async function handle(req: Http2ServerRequest, res: Http2ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
     const method = req.method;
-    const authority = String(req.headers[':authority'] ?? '');
-    const colon = authority.lastIndexOf(':');
-    const virtualHost = colon > 0 ? authority.slice(0, colon) : authority;
-    const virtualPort = colon > 0 ? Number(authority.slice(colon + 1)) : 80;
+    const { virtualHost, virtualPort } = splitAuthority(String(req.headers[':authority'] ?? ''));
     const rawPathAndQuery = String(req.headers[':path'] ?? '/');
     const q = rawPathAndQuery.indexOf('?');
     const rawPath = q < 0 ? rawPathAndQuery : rawPathAndQuery.slice(0, q);
@@ -98,6 +116,13 @@ export function buildConnector(config: Config, opts: ConnectorOptions = {}): Con
       forwarder.close();
     },
   };
+}
+
+function splitAuthority(authority: string): { virtualHost: string; virtualPort: number } {
+  const colon = authority.lastIndexOf(':');
+  return colon > 0
+    ? { virtualHost: authority.slice(0, colon), virtualPort: Number(authority.slice(colon + 1)) }
+    : { virtualHost: authority, virtualPort: 80 };
 }
 
 function ms(started: bigint): number {

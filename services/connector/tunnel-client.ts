@@ -20,7 +20,7 @@ export interface TunnelClientOptions {
   port: number;
   logger: Logger;
   onRequest: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
-  onStream?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean;
+  onConnect?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void;
 }
 
 export class TunnelClient extends EventEmitter {
@@ -38,12 +38,11 @@ export class TunnelClient extends EventEmitter {
     this.#opts = opts;
     this.#log = opts.logger.child({ component: 'tunnel-client', connector: opts.connector.name });
     this.#h2 = http2.createServer({ settings: TUNNEL_H2_SETTINGS, maxSessionMemory: TUNNEL_MAX_SESSION_MEMORY_MB }, opts.onRequest);
-    if (opts.onStream) {
-      // CONNECT streams (TCP over the tunnel) are handled before the compat layer sees them.
-      this.#h2.prependListener('stream', (stream, headers) => {
-        if (headers[':method'] === 'CONNECT') opts.onStream!(stream, headers);
-      });
-    }
+    // CONNECT streams (TCP over the tunnel, for SOCKS5) arrive as 'connect', not as requests.
+    this.#h2.on('connect', (req: http2.Http2ServerRequest) => {
+      if (opts.onConnect) opts.onConnect(req.stream, req.headers);
+      else req.stream.respond({ ':status': 405 }, { endStream: true });
+    });
     this.#h2.on('session', (session) => {
       session.on('connect', () => session.setLocalWindowSize(TUNNEL_SESSION_WINDOW));
       session.on('error', (err) => this.#log.warn({ err }, 'tunnel session error'));

@@ -3,6 +3,7 @@
 // tunnel. This is the hot path: no framework, no per-request allocation beyond the essentials.
 import http from 'node:http';
 import { constants as h2c, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream';
 import type { Logger } from '../shared/logger.js';
 import { sendError, simError, type SimError } from '../shared/errors.js';
@@ -32,7 +33,26 @@ function isInternal(name: string): boolean {
 
 export function createForwardProxy({ registry, verify, logger }: ForwardProxyOptions): http.Server {
   const log = logger.child({ component: 'http-proxy' });
-  const server = http.createServer({ requireHostHeader: false, noDelay: true } as http.ServerOptions, (req, res) => {
+  const server = http.createServer({ requireHostHeader: false, noDelay: true } as http.ServerOptions, onRequest);
+  // Node hands CONNECT to 'connect' (and drops the socket when nobody listens), never to the request
+  // handler: give it a response on its socket so it gets the same 405 as an https:// target.
+  server.on('connect', (req: http.IncomingMessage, socket: Socket) => {
+    socket.on('error', () => socket.destroy());
+    const res = new http.ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket);
+    res.once('finish', () => { res.detachSocket(socket); socket.end(); });
+    onRequest(req, res);
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    log.debug({ err: { code: err.code, message: err.message } }, 'malformed client request');
+    if (!socket.writable) return void socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  });
+  return server;
+
+  function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const started = process.hrtime.bigint();
     const target = parseProxyTarget(req.method, req.url);
     if (!target.ok) return fail(req, res, started, simError(target.code, { reason: target.reason }), { reason: target.reason });
@@ -51,14 +71,7 @@ export function createForwardProxy({ registry, verify, logger }: ForwardProxyOpt
     } else {
       route(req, res, started, target, decision);
     }
-  });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    log.debug({ err: { code: err.code, message: err.message } }, 'malformed client request');
-    if (!socket.writable) return void socket.destroy();
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-  });
-  return server;
+  }
 
   function route(
     req: http.IncomingMessage, res: http.ServerResponse, started: bigint,

@@ -1,5 +1,5 @@
 // The cloud side: token service + status page (fastify, one port), the HTTP forward proxy, the
-// SOCKS5 proxy and the tunnel endpoint. buildProxy assembles them; listen() is the caller's call.
+// SOCKS5 proxy (method 0x80) and the tunnel endpoint. buildProxy assembles them; listen() is the caller's call.
 import type http from 'node:http';
 import type net from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -11,6 +11,8 @@ import { registerStatusPage } from './status-page.js';
 import { loadSigningKeys } from './token-keys.js';
 import { registerTokenService } from './token-service.js';
 import { createTokenVerifier, type TokenVerifier } from './token-verifier.js';
+import { createSocks5Server, REP } from './socks5-server.js';
+import { openTcpOverTunnel } from './tunnel-connect.js';
 import { createTunnelEndpoint } from './tunnel-endpoint.js';
 import { TunnelRegistry } from './tunnel-registry.js';
 
@@ -27,6 +29,7 @@ export interface ProxyService {
   readonly app: FastifyInstance;
   readonly httpProxy: http.Server;
   readonly tunnelEndpoint: http.Server;
+  readonly socks5: net.Server;
   /** Listens on the given ports (default: the config's) and returns the ports actually bound. */
   listen(ports?: Partial<ProxyPorts>): Promise<ProxyPorts>;
   /** Base URL of the token service as apps reach it. */
@@ -54,7 +57,19 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
 
   const httpProxy = createForwardProxy({ registry, verify: (t) => verifier.verify(t), logger });
   const tunnelEndpoint = createTunnelEndpoint({ config, registry, logger });
-  const servers: Array<http.Server | net.Server> = [httpProxy, tunnelEndpoint];
+  const socks5 = createSocks5Server({
+    logger: logger.child({ component: 'socks5' }),
+    authenticate: async (jwt) => {
+      const d = await verifier.verify(jwt);
+      return d.ok ? { ok: true, subaccount: d.subaccount } : { ok: false, reason: d.reason };
+    },
+    connect: async ({ subaccount, locationId, host, port }) => {
+      const found = registry.lookup(subaccount, locationId);
+      if (!found.found) return { ok: false, rep: REP.NETWORK_UNREACHABLE, reason: found.reason };
+      return openTcpOverTunnel(found.tunnel, host, port);
+    },
+  });
+  const servers: Array<http.Server | net.Server> = [httpProxy, tunnelEndpoint, socks5];
 
   function urls() {
     const p = bound ?? config.proxy;
@@ -67,7 +82,7 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
   }
 
   return {
-    registry, verifier, app, httpProxy, tunnelEndpoint, tokenServiceUrl,
+    registry, verifier, app, httpProxy, tunnelEndpoint, socks5, tokenServiceUrl,
     async listen(ports: Partial<ProxyPorts> = {}) {
       const host = config.proxy.host;
       const want = { ...pick(config), ...ports };
@@ -75,7 +90,8 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
       const tokenServicePort = (app.server.address() as net.AddressInfo).port;
       const httpPort = await listenOn(httpProxy, host, want.httpPort);
       const tunnelPort = await listenOn(tunnelEndpoint, host, want.tunnelPort);
-      bound = { httpPort, tokenServicePort, tunnelPort, socks5Port: want.socks5Port };
+      const socks5Port = await listenOn(socks5, host, want.socks5Port);
+      bound = { httpPort, tokenServicePort, tunnelPort, socks5Port };
       logger.info(urls(), 'proxy service listening');
       return bound;
     },

@@ -69,6 +69,9 @@ export const SubaccountSchema = Type.Object({
 
 export const BackendSchema = Type.Object({
   name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$' }),
+  kind: Type.Union([Type.Literal('http'), Type.Literal('tcp-echo'), Type.Literal('smtp')], {
+    default: 'http', description: 'http: Hello World + diagnostic routes; tcp-echo: echoes every byte; smtp: a mail server that speaks first',
+  }),
   host: Type.String({ default: '127.0.0.1' }),
   port: Port,
 }, { additionalProperties: false });
