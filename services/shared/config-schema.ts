@@ -52,10 +52,51 @@ export const ConnectorSchema = Type.Object({
   systemMappings: Type.Array(SystemMappingSchema, { default: [] }),
 }, { additionalProperties: false });
 
+/** A destination as the Destination service stores it: SAP's property names, every value a string. */
+export const DestinationSchema = Type.Object({
+  Name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_-]+$' }),
+  Type: Type.String({ default: 'HTTP' }),
+  URL: Type.Optional(Type.String()),
+  Authentication: Type.String({ default: 'NoAuthentication', description: 'NoAuthentication, BasicAuthentication, PrincipalPropagation, OAuth2TechnicalUserPropagation, …' }),
+  ProxyType: Type.String({ default: 'OnPremise' }),
+  CloudConnectorLocationId: Type.Optional(Type.String()),
+  User: Type.Optional(Type.String()),
+  Password: Type.Optional(Type.String()),
+}, { additionalProperties: Type.String(), description: 'further properties (sap-client, Description, tokenServiceURL, …) are passed through as strings' });
+
 export const ClientSchema = Type.Object({
   clientid: Type.String({ minLength: 1 }),
   clientsecret: Type.String({ minLength: 1 }),
   service: Type.Union([Type.Literal('connectivity'), Type.Literal('destination'), Type.Literal('xsuaa')], { default: 'connectivity' }),
+  xsappname: Type.Optional(Type.String({ description: 'default: derived from clientid (the part after the last "|", else the clientid)' })),
+  instanceDestinations: Type.Array(DestinationSchema, { default: [], description: 'destination service clients: destinations of this service instance (found before subaccount destinations)' }),
+}, { additionalProperties: false });
+
+/** A business user of the subaccount's identity provider, for the password grant and principal propagation. */
+export const UserSchema = Type.Object({
+  name: Type.String({ minLength: 1, description: 'user_name claim; the ${name} of certificate subjects' }),
+  password: Type.String({ minLength: 1 }),
+  email: Type.Optional(Type.String()),
+  givenName: Type.Optional(Type.String()),
+  familyName: Type.Optional(Type.String()),
+}, { additionalProperties: false });
+
+/** A SAP Data Intelligence connection (connection management) whose gateway is the Cloud Connector. */
+export const DiConnectionSchema = Type.Object({
+  id: Type.String({ minLength: 1 }),
+  type: Type.String({ default: 'HTTP' }),
+  subaccount: Type.Optional(Type.String({ description: 'default: the first subaccount' })),
+  description: Type.String({ default: '' }),
+  connectionProperties: Type.Object({
+    host: Type.String({ minLength: 1 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    protocol: Type.String({ default: 'HTTP' }),
+    path: Type.Optional(Type.String()),
+  }, { additionalProperties: Type.Unknown() }),
+  gateway: Type.Object({
+    locationID: Type.String({ default: '' }),
+    clientid: Type.Optional(Type.String({ description: 'connectivity client whose token the view carries; default: the subaccount\'s first' })),
+  }, { additionalProperties: false, default: {} }),
 }, { additionalProperties: false });
 
 export const SubaccountSchema = Type.Object({
@@ -65,6 +106,8 @@ export const SubaccountSchema = Type.Object({
   cloudUser: Type.String({ minLength: 1, description: 'credentials a connector of this subaccount logs on with' }),
   cloudPassword: Type.String({ minLength: 1 }),
   clients: Type.Array(ClientSchema, { minItems: 1 }),
+  users: Type.Array(UserSchema, { default: [] }),
+  destinations: Type.Array(DestinationSchema, { default: [], description: 'subaccount-level destinations of the Destination service' }),
 }, { additionalProperties: false });
 
 export const BackendSchema = Type.Object({
@@ -95,6 +138,7 @@ export const ConfigSchema = Type.Object({
   subaccounts: Type.Array(SubaccountSchema, { minItems: 1 }),
   connectors: Type.Array(ConnectorSchema, { default: [] }),
   backends: Type.Array(BackendSchema, { default: [] }),
+  diConnections: Type.Array(DiConnectionSchema, { default: [] }),
 }, { additionalProperties: false, $id: 'https://scc-sim.dev/schema/scc-sim.json', title: 'scc-sim configuration' });
 
 export type Resource = Static<typeof ResourceSchema>;
@@ -103,6 +147,9 @@ export type ConnectorConfig = Static<typeof ConnectorSchema>;
 export type SubaccountConfig = Static<typeof SubaccountSchema>;
 export type ClientConfig = Static<typeof ClientSchema>;
 export type BackendConfig = Static<typeof BackendSchema>;
+export type DestinationConfig = Static<typeof DestinationSchema>;
+export type UserConfig = Static<typeof UserSchema>;
+export type DiConnectionConfig = Static<typeof DiConnectionSchema>;
 export type ProxyConfig = Static<typeof ProxySchema>;
 /** The config as written in the file (before defaults are applied). */
 export type ConfigInput = Partial<Static<typeof ConfigSchema>> & Record<string, unknown>;
