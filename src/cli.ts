@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../services/shared/logger.js';
 import { startBackend } from '../services/backend/start-backend.js';
 import { buildConnector } from '../services/connector/connector-service.js';
 import { buildProxy } from '../services/proxy/proxy-service.js';
+import { envCommand } from './env-command.js';
 import { startSimulator } from './simulator.js';
 import { fetchToken } from './token-client.js';
 
@@ -24,20 +25,24 @@ Commands:
   up                 start backends, proxy service and every connector in one process
   proxy              start the proxy service (HTTP proxy, token service, tunnel endpoint)
   connector [--name N]   start one Cloud Connector (dials the proxy's tunnel endpoint)
-  backend [--name N]     start one simulated on-premise backend
+  backend [--name N]     start one simulated on-premise backend (all of them without --name)
   check              validate a config file and exit
   token [--client ID]    print an access token for a client (from the running token service)
   schema [--write F] print (or write) the JSON Schema of the config file
+  env [--write F]    print VCAP_SERVICES for apps (or write default-env.json)
 
 Every command takes --config FILE (default ${DEFAULT_CONFIG}) and --help.
 Environment overrides (deployment knobs only): ${ENV_VARIABLES.join(', ')}.`,
   up: 'scc-sim up [--config FILE]\n  Starts everything in one process and prints the endpoints and a curl line to try.',
   proxy: 'scc-sim proxy [--config FILE]\n  Starts the proxy service: HTTP proxy, token service + status page, tunnel endpoint.',
   connector: 'scc-sim connector [--config FILE] [--name NAME]\n  Starts one connector; --name may be left out when the file has exactly one.',
-  backend: 'scc-sim backend [--config FILE] [--name NAME]\n  Starts one backend; --name may be left out when the file has exactly one.',
+  backend: 'scc-sim backend [--config FILE] [--name NAME]\n  Starts one backend; without --name, every backend of the file.',
   check: 'scc-sim check [--config FILE]\n  Validates the file; prints every problem as "path: message" and exits 1 if there is any.',
   token: 'scc-sim token [--config FILE] [--client CLIENTID]\n  Prints an access token of the client (default: the first connectivity client).',
   schema: 'scc-sim schema [--write FILE]\n  Prints the JSON Schema of the config file, or writes it to FILE.',
+  env: 'scc-sim env [--config FILE] [--write default-env.json]\n  Prints the VCAP_SERVICES (connectivity, destination, xsuaa bindings) of an app bound to the\n'
+    + '  configured simulator, or writes default-env.json (CAP, approuter) to FILE. Hints, such as how to\n'
+    + '  trust the simulator\'s CA (NODE_EXTRA_CA_CERTS, REQUESTS_CA_BUNDLE), go to stderr.',
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -60,6 +65,12 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'check') {
     console.log(`${values.config}: valid — ${config.subaccounts.length} subaccount(s), ${config.connectors.length} connector(s), `
       + `${config.connectors.reduce((n, k) => n + k.systemMappings.length, 0)} system mapping(s), ${config.backends.length} backend(s)`);
+    return 0;
+  }
+  if (command === 'env') {
+    const out = await envCommand(config, { write: values.write, configArg: values.config! });
+    process.stdout.write(out.stdout);
+    process.stderr.write(out.stderr);
     return 0;
   }
   if (command === 'token') {
@@ -101,11 +112,13 @@ async function start(command: string, config: Config, name: string | undefined, 
       return () => connector.close();
     }
     case 'backend': {
-      const b = name ? config.backends.find((x) => x.name === name) : config.backends.length === 1 ? config.backends[0] : undefined;
-      if (!b) throw new Error(name ? `no backend named "${name}"` : `the config has ${config.backends.length} backends: choose one with --name`);
-      const running = await startBackend(b, logger);
-      logger.info({ backend: b.name, kind: b.kind, url: running.url }, 'backend listening');
-      return () => running.close();
+      // One backend by name; without --name, every backend of the file (the default config has
+      // the Hello World, TCP echo and SMTP backends, and `scc-sim backend` starts them all).
+      const chosen = name ? config.backends.filter((x) => x.name === name) : config.backends;
+      if (chosen.length === 0) throw new Error(name ? `no backend named "${name}" in the config` : 'the config has no backends');
+      const running = await Promise.all(chosen.map((b) => startBackend(b, logger)));
+      for (const r of running) logger.info({ backend: r.name, kind: r.kind, url: r.url }, 'backend listening');
+      return async () => { await Promise.all(running.map((r) => r.close())); };
     }
   }
   throw new Error(`unknown command ${command}`);

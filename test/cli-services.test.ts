@@ -14,10 +14,13 @@ const exec = promisify(execFile);
 
 async function configWithFreePorts(): Promise<{ file: string; httpPort: number }> {
   const doc = parse(readFileSync(join(REPO_ROOT, 'config/scc-sim.yaml'), 'utf8'));
-  const [httpPort, socks5Port, tokenServicePort, tunnelPort, backendPort] = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
+  const [httpPort, socks5Port, tokenServicePort, tunnelPort] = await Promise.all([1, 2, 3, 4].map(() => freePort()));
   doc.proxy = { ...doc.proxy, httpPort, socks5Port, tokenServicePort, tunnelPort };
-  doc.backends[0].port = backendPort;
-  doc.connectors[0].systemMappings[0].localPort = backendPort;
+  for (const b of doc.backends) {
+    const port = await freePort();
+    for (const m of doc.connectors[0].systemMappings) if (Number(m.localPort) === b.port) m.localPort = port;
+    b.port = port;
+  }
   doc.connectors[0].reconnectInitialDelayMs = 20;
   doc.connectors[0].reconnectMaxDelayMs = 200;
   const file = join(mkdtempSync(join(tmpdir(), 'scc-sim-cli-')), 'scc-sim.yaml');
@@ -35,7 +38,8 @@ async function curl(httpPort: number, token: string, url = 'http://virtualhost:3
 t.test('services started one by one find each other, and a killed connector comes back', async (t) => {
   const { file, httpPort } = await configWithFreePorts();
   const backend = startCli(t, ['backend', '--config', file]);
-  await backend.waitFor(/backend listening/);
+  await backend.waitFor(/"backend":"mail".*backend listening/);
+  t.match(backend.output(), /"backend":"hello"/, 'scc-sim backend without --name starts every backend of the file');
   const proxy = startCli(t, ['proxy', '--config', file]);
   await proxy.waitFor(/proxy service listening/);
   let connector = startCli(t, ['connector', '--config', file]);
