@@ -49,6 +49,15 @@ export function forwardTcp(stream: ServerHttp2Stream, mapping: SystemMapping, vi
     });
     socket.on('close', () => { if (connected && !stream.destroyed && !stream.writableEnded) stream.close(h2c.NGHTTP2_CONNECT_ERROR); });
     stream.on('error', () => socket.destroy());
-    stream.on('close', () => { if (!socket.destroyed && (stream.rstCode ?? 0) !== h2c.NGHTTP2_NO_ERROR) socket.destroy(); });
+    stream.on('close', () => {
+      if (!connected) {
+        // The proxy gave up (client gone) while we were still connecting: 499, as nginx logs it.
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(499);
+      } else if (!socket.destroyed && (stream.rstCode ?? 0) !== h2c.NGHTTP2_NO_ERROR) {
+        socket.destroy();
+      }
+    });
   });
 }
