@@ -1,0 +1,225 @@
+// `npm run bench`: starts backend, proxy and connector as separate processes with a temp config,
+// measures the backend direct vs the whole path (proxy → tunnel → connector → backend) side by
+// side — req/s, latency, CPU per request per process — then 1 GiB streamed both ways with peak
+// RSS, prints the verdict against the performance targets and writes it all as JSON.
+//
+// Environment: BENCH_LOG_LEVEL (warn), BENCH_SECONDS (10), BENCH_WARMUP (2), BENCH_CONNECTIONS (64),
+// BENCH_THREADS (1), BENCH_TRANSFER_BYTES (1073741824), BENCH_PHASES (rps,transfer),
+// BENCH_LOADGEN (wrk|autocannon; default wrk if on PATH), BENCH_PROF (e.g. proxy,connector:
+// run those with --cpu-prof into BENCH_PROF_DIR, default /tmp/prof, and summarise the profiles).
+import { mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { installCleanup, isStopping, stopAll } from './children.js';
+import { patternSha256, patternStream } from '../services/backend/byte-pattern.js';
+import { writeBenchConfig } from './config.js';
+import { direct, download, getText, requestShape, upload, viaProxy, type Target, type Transfer } from './http-client.js';
+import { chooseTool, runLoad, type LoadSpec, type Tool } from './load.js';
+import { busyFraction, cpuMicros, currentRss, machineCpu, peakRss, resetPeakRss } from './procfs.js';
+import { summarise } from './profile-summary.js';
+import { evaluate, render, writeJson, type Results, type TransferPair, type Window } from './report.js';
+import { getToken, ROLES, startServices, stopServices, type Role, type Services } from './services.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+
+const env = process.env;
+const int = (name: string, dflt: number) => { const v = Number(env[name] ?? dflt); if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a number`); return v; };
+const settings = {
+  logLevel: env.BENCH_LOG_LEVEL || 'warn',
+  seconds: int('BENCH_SECONDS', 10),
+  warmup: int('BENCH_WARMUP', 2),
+  connections: int('BENCH_CONNECTIONS', 64),
+  threads: int('BENCH_THREADS', 1),
+  transferBytes: int('BENCH_TRANSFER_BYTES', 1024 ** 3),
+  phases: new Set((env.BENCH_PHASES || 'rps,transfer').split(',').map((s) => s.trim())),
+  profile: new Set((env.BENCH_PROF || '').split(',').map((s) => s.trim()).filter((s) => s !== '')),
+  profDir: env.BENCH_PROF_DIR || '/tmp/prof',
+};
+
+const log = (s: string) => console.log(s);
+
+/** The measured windows (µs of CLOCK_MONOTONIC) by label, to cut the CPU profiles to them. */
+const windows: Record<string, { from: number; to: number; requests: number }> = {};
+
+async function measureLoad(tool: Tool, label: string, spec: Omit<LoadSpec, 'seconds'>, services: Services, workDir: string): Promise<Window> {
+  if (settings.warmup > 0) {
+    log(`  ${label}: warm-up ${settings.warmup} s …`);
+    await runLoad(tool, { ...spec, seconds: settings.warmup }, workDir);
+  }
+  log(`  ${label}: measuring ${settings.seconds} s …`);
+  const before = Object.fromEntries(ROLES.map((r) => [r, cpuMicros(services[r].pid)])) as Record<Role, number>;
+  const machineBefore = machineCpu();
+  const t0 = process.hrtime.bigint();
+  const load = await runLoad(tool, { ...spec, seconds: settings.seconds }, workDir);
+  const machineAfter = machineCpu();
+  const windowUs = Number(process.hrtime.bigint() - t0) / 1000;
+  const cpuUsed = Object.fromEntries(ROLES.map((r) => [r, cpuMicros(services[r].pid) - before[r]])) as Record<Role, number>;
+  const cpuPerRequest = Object.fromEntries(ROLES.map((r) => [r, cpuUsed[r] / load.requests])) as Record<Role, number>;
+  const servicesUs = ROLES.reduce((a, r) => a + cpuUsed[r], 0);
+  const foreignUs = Math.max(0, machineAfter.processUs - machineBefore.processUs - servicesUs - load.loadgenCpuUs);
+  const irqUs = machineAfter.irqUs - machineBefore.irqUs;
+  const errors = Object.entries(load.errors).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ');
+  log(`  ${label}: ${load.requests} requests, ${load.rps.toFixed(0)} req/s, p50 ${(load.p50 / 1000).toFixed(2)} ms, p99 ${(load.p99 / 1000).toFixed(2)} ms`
+    + `, CPU µs/req ${ROLES.map((r) => `${r} ${cpuPerRequest[r].toFixed(1)}`).join(' ')}, softirq ${(irqUs / windowUs).toFixed(2)} cores, other processes ${(foreignUs / windowUs).toFixed(2)} cores`
+    + `${errors ? `, ERRORS: ${errors}` : ''}`);
+  windows[label] = { from: Number(t0 / 1000n), to: Number(t0 / 1000n) + windowUs, requests: load.requests };
+  return { load, cpuPerRequest, machineBusy: busyFraction(machineBefore, machineAfter), loadgenCores: load.loadgenCpuUs / windowUs, irqCores: irqUs / windowUs, foreignCores: foreignUs / windowUs };
+}
+
+async function smoke(label: string, t: Target): Promise<void> {
+  const { status, body } = await getText(t, '/');
+  if (status !== 200 || body !== 'Hello World!') throw new Error(`smoke check ${label}: expected 200 "Hello World!", got ${status} ${JSON.stringify(body.slice(0, 200))}`);
+}
+
+/** Peak RSS (bytes) of each service while `work` runs: VmHWM reset before (if allowed), max with 50 ms VmRSS samples. */
+async function withPeakRss<T>(services: Services, work: () => Promise<T>): Promise<{ value: T; peak: Record<Role, number>; reset: boolean }> {
+  const reset = ROLES.map((r) => resetPeakRss(services[r].pid)).every(Boolean);
+  const max = { backend: 0, proxy: 0, connector: 0 } as Record<Role, number>;
+  const sample = () => { for (const r of ROLES) { try { max[r] = Math.max(max[r], currentRss(services[r].pid)); } catch { /* exited */ } } };
+  const timer = setInterval(sample, 50);
+  try {
+    const value = await work();
+    sample();
+    for (const r of ROLES) max[r] = Math.max(max[r], peakRss(services[r].pid));
+    return { value, peak: max, reset };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const mbps = (t: Transfer) => t.bytes / 1e6 / t.seconds;
+
+async function transfers(services: Services, token: string, http: number, backendPort: number): Promise<NonNullable<Results['transfer']>> {
+  const n = settings.transferBytes;
+  const d = direct(backendPort);
+  const p = viaProxy(http, token);
+  const mb = (rec: Record<Role, number>) => Object.fromEntries(ROLES.map((r) => [r, rec[r] / 1e6])) as Record<Role, number>;
+  const baseline = mb(Object.fromEntries(ROLES.map((r) => [r, currentRss(services[r].pid)])) as Record<Role, number>);
+  const lifetimePeak = mb(Object.fromEntries(ROLES.map((r) => [r, peakRss(services[r].pid)])) as Record<Role, number>);
+  log(`  RSS before the transfers: ${ROLES.map((r) => `${r} ${baseline[r].toFixed(1)} MB`).join(', ')} (peak so far: ${ROLES.map((r) => `${r} ${lifetimePeak[r].toFixed(1)} MB`).join(', ')})`);
+  const perTransfer: Record<string, Record<Role, number>> = {};
+  let allReset = true;
+  const measured = async (label: string, work: () => Promise<Transfer>): Promise<Transfer> => {
+    log(`  ${label} …`);
+    const { value, peak, reset } = await withPeakRss(services, work);
+    allReset &&= reset;
+    perTransfer[label] = mb(peak);
+    return value;
+  };
+  const rssNote = (label: string) => `; peak RSS ${ROLES.map((r) => `${r} ${perTransfer[label][r].toFixed(1)}`).join(', ')} MB`;
+
+  const checkDownload = (label: string, t: Transfer) => {
+    if (t.status !== 200 || t.bytes !== n || t.contentLength !== n) {
+      throw new Error(`${label}: expected 200 with ${n} bytes, got ${t.status}, ${t.bytes} bytes (content-length ${t.contentLength})`);
+    }
+    log(`  ${label}: ${t.bytes} bytes in ${t.seconds.toFixed(2)} s = ${mbps(t).toFixed(0)} MB/s (length verified)${rssNote(label)}`);
+  };
+  const dd = await measured('download direct', () => download(d, n)); checkDownload('download direct', dd);
+  const dp = await measured('download path', () => download(p, n)); checkDownload('download path', dp);
+
+  const sha = patternSha256(n);
+  const checkUpload = (label: string, t: Transfer) => {
+    let answer: { bytes?: number; sha256?: string } = {};
+    try { answer = JSON.parse(t.answer ?? ''); } catch { /* reported below */ }
+    if (t.status !== 200 || answer.bytes !== n || answer.sha256 !== sha) {
+      throw new Error(`${label}: expected 200 {bytes: ${n}, sha256: ${sha}}, got ${t.status} ${t.answer?.slice(0, 300)}`);
+    }
+    log(`  ${label}: ${n} bytes in ${t.seconds.toFixed(2)} s = ${mbps(t).toFixed(0)} MB/s (bytes and sha256 verified)${rssNote(label)}`);
+  };
+  const ud = await measured('upload direct', () => upload(d, n, patternStream(n))); checkUpload('upload direct', ud);
+  const up = await measured('upload path', () => upload(p, n, patternStream(n))); checkUpload('upload path', up);
+
+  const peak = Object.fromEntries(ROLES.map((r) => [r, Math.max(...Object.values(perTransfer).map((x) => x[r]))])) as Record<Role, number>;
+  const pair = (a: Transfer, b: Transfer): TransferPair => ({
+    direct: { mbps: mbps(a), seconds: a.seconds }, path: { mbps: mbps(b), seconds: b.seconds }, ratio: mbps(b) / mbps(a),
+  });
+  return {
+    download: pair(dd, dp), upload: pair(ud, up), peakRssMB: peak, rssBeforeMB: baseline, peakRssBeforeMB: lifetimePeak, peakRssByTransferMB: perTransfer,
+    peakRssSource: allReset ? 'VmHWM reset before each transfer, max with 50 ms VmRSS samples' : 'VmHWM over the process lifetime (reset refused), max with VmRSS samples',
+  };
+}
+
+function profilesSince(since: number): string[] {
+  try {
+    return readdirSync(settings.profDir).filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => join(settings.profDir, f)).filter((f) => statSync(f).mtimeMs >= since).sort();
+  } catch { return []; }
+}
+
+async function main(): Promise<void> {
+  installCleanup();
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'scc-sim-bench-'));
+  const tool = chooseTool();
+  log(`scc-sim bench — run folder ${dir}`);
+  const [load1] = loadavg();
+  log(`  ${availableParallelism()} CPU(s), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}${load1 > 0.5 ? ' — the machine is not idle: expect noisy numbers' : ''}`);
+  if (tool === 'autocannon') {
+    log(`  NOTE: ${env.BENCH_LOADGEN === 'autocannon' ? 'BENCH_LOADGEN=autocannon' : 'wrk is not on PATH (Debian: apt-get install -y wrk)'}: `
+      + 'using autocannon, a slower load generator that shares the CPUs more: numbers are not comparable with DESIGN.md');
+  }
+  log(settings.logLevel === 'info' || settings.logLevel === 'debug' || settings.logLevel === 'trace'
+    ? `  logLevel ${settings.logLevel}: per-request info log lines are ON (written to the run folder)`
+    : `  logLevel ${settings.logLevel}: per-request info log lines are OFF (BENCH_LOG_LEVEL=info measures with them)`);
+  if (settings.profile.size > 0) { mkdirSync(settings.profDir, { recursive: true }); log(`  profiling ${[...settings.profile].join(', ')} with --cpu-prof into ${settings.profDir}`); }
+
+  const config = await writeBenchConfig(dir, settings.logLevel);
+  log(`  config ${config.file}: ports ${JSON.stringify(config.ports)}`);
+  const services = await startServices({ cli: CLI, config, dir, profile: settings.profile, profDir: settings.profDir });
+  log(`  started: ${ROLES.map((r) => `${r} pid ${services[r].pid}`).join(', ')}; connector connected after ${Date.now() - started} ms`);
+  const token = await getToken(CLI, config.file);
+  const d = direct(config.ports.backend);
+  const p = viaProxy(config.ports.http, token);
+  await smoke('direct', d);
+  await smoke('through the path', p);
+  log('  smoke check: GET / answers 200 "Hello World!" direct and through the path');
+
+  const results: Results = {
+    startedAt: new Date(started).toISOString(),
+    setup: { cpus: availableParallelism(), loadAverage: loadavg(), node: process.version, loadgen: tool, connections: settings.connections, threads: settings.threads,
+      seconds: settings.seconds, warmupSeconds: settings.warmup, logLevel: settings.logLevel, transferBytes: settings.transferBytes, profiled: [...settings.profile] },
+    targets: [],
+    files: { runFolder: dir, config: config.file, ...Object.fromEntries(ROLES.map((r) => [`${r}Log`, services[r].logFile])) },
+  };
+
+  if (settings.phases.has('rps')) {
+    log('\nSmall GET, direct vs through the path');
+    const base = { connections: settings.connections, threads: settings.threads };
+    const directWin = await measureLoad(tool, 'direct', { ...base, port: config.ports.backend, ...requestShape(d, '/') }, services, dir);
+    const pathWin = await measureLoad(tool, 'path', { ...base, port: config.ports.http, ...requestShape(p, '/') }, services, dir);
+    results.rps = {
+      direct: { ...directWin, cpuPerRequest: { backend: directWin.cpuPerRequest.backend } },
+      path: pathWin,
+      ratio: pathWin.load.rps / directWin.load.rps,
+      addedP99Ms: (pathWin.load.p99 - directWin.load.p99) / 1000,
+      proxyPlusConnectorCpuUs: pathWin.cpuPerRequest.proxy! + pathWin.cpuPerRequest.connector!,
+    };
+  }
+  if (settings.phases.has('transfer')) {
+    log(`\nStreamed transfers of ${settings.transferBytes} bytes`);
+    results.transfer = await transfers(services, token, config.ports.http, config.ports.backend);
+  }
+  results.targets = evaluate(results);
+
+  await stopServices(services);
+  const profiles = settings.profile.size > 0 ? profilesSince(started) : [];
+  for (const f of profiles) {
+    log(`\nCPU profile ${f}`);
+    const w = windows.path;
+    log(summarise(f, w ? { top: 25, window: { ...w, label: 'the measured small-GET window through the path' }, requests: w.requests } : { top: 25 }).text);
+  }
+  results.files = { ...results.files, ...Object.fromEntries(profiles.map((f, i) => [`profile${i}`, f])) };
+  const json = join(dir, 'results.json');
+  writeJson(json, results);
+  log(render(results));
+  log(`\nresults JSON: ${json}`);
+}
+
+main().then(() => process.exit(0), async (err) => {
+  if (isStopping()) return; // the signal handler stops the children and exits
+  console.error(`\nbench failed: ${(err as Error).stack ?? err}`);
+  await stopAll(2000);
+  process.exit(1);
+});
