@@ -24,6 +24,10 @@ interface Target {
   /** `http://localhost:3333` (and without the default port) → virtual base, for Location rewriting. */
   internalBases: string[];
   virtualBase: string;
+  /** `localHost:localPort`, the Host header under hostInHeader INTERNAL. */
+  internalAuthority: string;
+  /** http-proxy options, built once per mapping. */
+  options: httpProxy.ServerOptions;
 }
 
 const TIMEOUT_CODE = 'SCC_SIM_BACKEND_TIMEOUT';
@@ -53,11 +57,13 @@ export class BackendForwarder {
       const scheme = secure ? 'https' : 'http';
       const defaultPort = secure ? 443 : 80;
       const host = m.localHost.toLowerCase();
+      const target = { protocol: `${scheme}:`, host: m.localHost, port, ca };
       this.#targets.set(m, {
-        mapping: m, agent,
-        target: { protocol: `${scheme}:`, host: m.localHost, port, ca },
+        mapping: m, agent, target,
         internalBases: port === defaultPort ? [`${scheme}://${host}:${port}`, `${scheme}://${host}`] : [`${scheme}://${host}:${port}`],
         virtualBase: `http://${m.virtualHost}:${m.virtualPort}`,
+        internalAuthority: `${m.localHost}:${m.localPort}`,
+        options: { target: target as httpProxy.ServerOptions['target'], agent, secure: !m.trustAll },
       });
     }
     this.#proxy.on('proxyReq', (proxyReq, req) => {
@@ -79,34 +85,36 @@ export class BackendForwarder {
     });
   }
 
-  /** Streams `req` to the system and its answer back; resolves when the exchange is over. */
-  forward(req: Http2ServerRequest, res: Http2ServerResponse, mapping: SystemMapping, path: string, query: string, extraHeaders: Record<string, string>): Promise<ForwardResult> {
+  /**
+   * Streams `req` to the system and its answer back; `done` is called once, when the exchange is
+   * over or failed before an answer (then with the error to send).
+   */
+  forward(req: Http2ServerRequest, res: Http2ServerResponse, mapping: SystemMapping, path: string, query: string,
+    extraHeaders: Record<string, string> | undefined, done: (result: ForwardResult) => void): void {
     const t = this.#targets.get(mapping);
-    if (!t) return Promise.resolve({ error: simError('SCC_BACKEND_UNREACHABLE') });
+    if (!t) return done({ error: simError('SCC_BACKEND_UNREACHABLE') });
     const virtualAuthority = req.headers[':authority'] as string;
     const headers = nextHopHeaders(req.headers, isInternal);
     if (mapping.hostInHeader === 'INTERNAL') {
-      headers.host = `${mapping.localHost}:${mapping.localPort}`;
+      headers.host = t.internalAuthority;
       headers['x-forwarded-host'] = virtualAuthority;
     } else {
       headers.host = virtualAuthority;
     }
-    Object.assign(headers, extraHeaders);
+    if (extraHeaders) Object.assign(headers, extraHeaders);
     // http-proxy copies req.headers and req.url: give it HTTP/1 headers and the checked path.
     Object.defineProperty(req, 'headers', { value: headers, configurable: true });
-    req.url = path + query;
+    req.url = query === '' ? path : path + query;
     (req as any)[kTimeout] = mapping.timeoutMs;
-    return new Promise((resolve) => {
-      const proxyRes = (status: number) => resolve({ status });
-      res.once('finish', () => proxyRes(res.statusCode));
-      res.once('close', () => proxyRes(res.statusCode));
-      this.#proxy.web(req as any, res as any, { target: t.target as any, agent: t.agent, secure: !mapping.trustAll }, (err) => {
-        const code = (err as NodeJS.ErrnoException).code;
-        const error = code === TIMEOUT_CODE
-          ? simError('SCC_BACKEND_TIMEOUT', { timeoutMs: mapping.timeoutMs }, err)
-          : simError('SCC_BACKEND_UNREACHABLE', {}, err);
-        resolve({ error, status: error.statusCode });
-      });
+    let finished = false;
+    const finish = (result: ForwardResult) => { if (!finished) { finished = true; done(result); } };
+    res.once('close', () => finish({ status: res.statusCode }));
+    this.#proxy.web(req as any, res as any, t.options, (err) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      const error = code === TIMEOUT_CODE
+        ? simError('SCC_BACKEND_TIMEOUT', { timeoutMs: mapping.timeoutMs }, err)
+        : simError('SCC_BACKEND_UNREACHABLE', {}, err);
+      finish({ error, status: error.statusCode });
     });
   }
 

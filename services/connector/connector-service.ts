@@ -2,7 +2,7 @@
 // tunnel endpoint and serves what arrives over the tunnel: system mapping lookup, resource check,
 // audit entry, then forwarding to the internal system. buildConnector never listens on anything.
 import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from 'node:http2';
-import type { Config, ConnectorConfig } from '../shared/config-schema.js';
+import type { Config, ConnectorConfig, Resource } from '../shared/config-schema.js';
 import { sendError, simError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { RULE_HEADER } from '../shared/tunnel-protocol.js';
@@ -50,10 +50,14 @@ export function buildConnector(config: Config, opts: ConnectorOptions = {}): Con
     host: opts.tunnel?.host ?? k.tunnelHost ?? (bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : bindHost),
     port: opts.tunnel?.port ?? k.tunnelPort ?? config.proxy.tunnelPort,
     logger,
-    onRequest: (req, res) => void handle(req, res).catch((err) => {
-      logger.error({ err }, 'request handling failed');
-      sendError(res, simError('SCC_BACKEND_UNREACHABLE', {}, err));
-    }),
+    onRequest: (req, res) => {
+      try {
+        handle(req, res);
+      } catch (err) {
+        logger.error({ err }, 'request handling failed');
+        sendError(res, simError('SCC_BACKEND_UNREACHABLE', {}, err));
+      }
+    },
     onConnect: (stream, headers) => void connectTcp(stream, String(headers[':authority'] ?? '')),
   });
 
@@ -76,7 +80,7 @@ export function buildConnector(config: Config, opts: ConnectorOptions = {}): Con
     logger.info({ ...entry, decision: 'allowed', rule, status, durationMs: ms(started) }, 'TCP connection opened');
   }
 
-  async function handle(req: Http2ServerRequest, res: Http2ServerResponse): Promise<void> {
+  function handle(req: Http2ServerRequest, res: Http2ServerResponse): void {
     const started = process.hrtime.bigint();
     const method = req.method;
     const { virtualHost, virtualPort } = splitAuthority(String(req.headers[':authority'] ?? ''));
@@ -85,25 +89,28 @@ export function buildConnector(config: Config, opts: ConnectorOptions = {}): Con
     const rawPath = q < 0 ? rawPathAndQuery : rawPathAndQuery.slice(0, q);
     const query = q < 0 ? '' : rawPathAndQuery.slice(q);
     const decision = policy.check(virtualHost, virtualPort, rawPath);
-    const entry = { virtualHost, virtualPort, path: rawPath, method, reason: decision.reason };
-    const ctx = { virtualHost, virtualPort, method, path: rawPath };
     if (!decision.allowed) {
-      audit.accessDenied(entry);
+      audit.accessDenied({ virtualHost, virtualPort, path: rawPath, method, reason: decision.reason });
       const err = simError(decision.code, { virtualHost, virtualPort, path: rawPath, reason: decision.reason });
       res.setHeader(RULE_HEADER, decision.reason);
       sendError(res, err);
-      logger.info({ ...ctx, decision: 'denied', rule: decision.reason, status: err.statusCode, durationMs: ms(started) }, 'access denied');
+      if (logger.isLevelEnabled('info')) {
+        logger.info({ virtualHost, virtualPort, method, path: rawPath, decision: 'denied', rule: decision.reason, status: err.statusCode, durationMs: ms(started) }, 'access denied');
+      }
       return;
     }
-    audit.accessAllowed(entry);
-    const rule = `${decision.resource.id} (${decision.resource.exactMatchOnly ? 'path only' : 'path and sub-paths'})`;
+    audit.accessAllowed({ virtualHost, virtualPort, path: rawPath, method, reason: decision.reason });
+    const rule = ruleOf(decision.resource);
     res.setHeader(RULE_HEADER, rule);
-    const result = await forwarder.forward(req, res, decision.mapping, decision.path, query, {});
-    if (result.error) {
-      logger.warn({ ...ctx, err: result.error.cause, code: result.error.code }, 'backend call failed');
-      sendError(res, result.error);
-    }
-    logger.info({ ...ctx, decision: 'allowed', rule, forwardedPath: decision.path, status: result.status, durationMs: ms(started) }, 'forwarded');
+    forwarder.forward(req, res, decision.mapping, decision.path, query, undefined, (result) => {
+      if (result.error) {
+        logger.warn({ virtualHost, virtualPort, method, path: rawPath, err: result.error.cause, code: result.error.code }, 'backend call failed');
+        sendError(res, result.error);
+      }
+      if (logger.isLevelEnabled('info')) {
+        logger.info({ virtualHost, virtualPort, method, path: rawPath, decision: 'allowed', rule, forwardedPath: decision.path, status: result.status, durationMs: ms(started) }, 'forwarded');
+      }
+    });
   }
 
   return {
@@ -116,6 +123,17 @@ export function buildConnector(config: Config, opts: ConnectorOptions = {}): Con
       forwarder.close();
     },
   };
+}
+
+const rules = new WeakMap<Resource, string>();
+/** "/ (path and sub-paths)": the rule named in logs, built once per resource. */
+function ruleOf(resource: Resource): string {
+  let rule = rules.get(resource);
+  if (rule === undefined) {
+    rule = `${resource.id} (${resource.exactMatchOnly ? 'path only' : 'path and sub-paths'})`;
+    rules.set(resource, rule);
+  }
+  return rule;
 }
 
 function splitAuthority(authority: string): { virtualHost: string; virtualPort: number } {
