@@ -27,11 +27,18 @@ export interface SigningKeys {
 
 const generateRsa = promisify(generateKeyPair);
 
+/**
+ * A generated key, made once per process: RSA key generation takes 100–400 ms, the bulk of
+ * startSimulator's start-up, and tests start many simulators. Tokens still differ per simulator
+ * (each has its own issuer URL, which the verifier checks).
+ */
+let generated: Promise<SigningKeys> | undefined;
+
 /** Reads a PEM RSA private key (PKCS#8; PKCS#1 is accepted too), or generates a 2048-bit key. */
 export async function loadSigningKeys(file?: string): Promise<SigningKeys> {
   if (file === undefined) {
-    const { privateKey } = await generateRsa('rsa', { modulusLength: 2048 });
-    return signingKeysFrom(privateKey);
+    generated ??= generateRsa('rsa', { modulusLength: 2048 }).then(({ privateKey }) => signingKeysFrom(privateKey));
+    return generated;
   }
   let pem: string;
   try {
