@@ -23,6 +23,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /app/dist ./dist
 # Writable by the service user: the admin API persists config changes back (temp file + rename).
 COPY --chown=node:node config ./config
+# Writable by the service user: the simulator CA is created once in .scc-sim/ca and reused.
+RUN mkdir -p .scc-sim && chown node:node .scc-sim
 USER node
 # 20003 HTTP proxy, 20004 SOCKS5 proxy, 8080 token service + status page, 8042 tunnel endpoint.
 EXPOSE 20003 20004 8080 8042

@@ -98,7 +98,7 @@ async function start(command: string, config: Config, name: string | undefined, 
   switch (command) {
     case 'up': {
       const sim = await startSimulator(config, { ephemeral: false, logger });
-      printBanner(sim.urls, config);
+      printBanner({ ...sim.urls, caFile: sim.caFile }, config);
       return () => sim.close();
     }
     case 'proxy': {
@@ -124,13 +124,14 @@ async function start(command: string, config: Config, name: string | undefined, 
   throw new Error(`unknown command ${command}`);
 }
 
-function printBanner(urls: { httpProxy: string; tokenService: string; tunnel: string; socks5Proxy: string }, config: Config): void {
+function printBanner(urls: { httpProxy: string; tokenService: string; tokenServiceHttps: string; caFile: string; tunnel: string; socks5Proxy: string }, config: Config): void {
   const k = config.connectors[0];
   const m = k?.systemMappings.find((x) => x.protocol === 'HTTP' || x.protocol === 'HTTPS');
   const lines = [
     '', 'scc-sim is up.',
     `  HTTP proxy     ${urls.httpProxy}`,
     `  token service  ${urls.tokenService}/oauth/token   (JWKS: /token_keys, status: ${urls.tokenService}/)`,
+    `                 ${urls.tokenServiceHttps}/oauth/token   (CA: ${urls.caFile})`,
     `  tunnel         ${urls.tunnel}`,
     ...config.connectors.map((c) => `  connector      ${c.name}: location ID ${c.locationID ? `"${c.locationID}"` : '(default)'}, `
       + c.systemMappings.map((x) => `${x.virtualHost}:${x.virtualPort} → ${x.localHost}:${x.localPort}`).join(', ')),

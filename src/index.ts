@@ -1,6 +1,7 @@
 // The library API of scc-sim: the in-process simulator and the building blocks of each service.
 export { startSimulator, type Simulator, type SimulatorOptions, type SimulatorClient } from './simulator.js';
 export { fetchToken } from './token-client.js';
+export { buildVcapServices, buildDefaultEnv, configuredUrls, type VcapServices, type VcapBinding, type VcapUrls } from './vcap-services.js';
 export { loadConfigFile, parseConfig, ConfigError } from '../services/shared/config-load.js';
 export type { Config, ConfigInput } from '../services/shared/config-schema.js';
 export { buildBackend } from '../services/backend/backend-service.js';

@@ -3,10 +3,12 @@
 import type { ClientConfig, Config } from '../services/shared/config-schema.js';
 import { loadConfigFile, parseConfig } from '../services/shared/config-load.js';
 import { silentLogger, type Logger } from '../services/shared/logger.js';
+import { defaultCaDir, loadOrCreateCa } from '../services/shared/sim-ca.js';
 import { startBackend, type RunningBackend } from '../services/backend/start-backend.js';
 import { buildConnector, type Connector } from '../services/connector/connector-service.js';
 import { buildProxy, type ProxyService } from '../services/proxy/proxy-service.js';
 import { fetchToken } from './token-client.js';
+import { buildVcapServices, type VcapServices } from './vcap-services.js';
 
 export interface SimulatorOptions {
   /** Listen on port 0 everywhere (default true); false = the ports of the config. */
@@ -22,8 +24,10 @@ export interface SimulatorClient extends ClientConfig {
 
 export interface Simulator {
   readonly config: Config;
-  readonly urls: { httpProxy: string; socks5Proxy: string; tokenService: string; tunnel: string; backends: Record<string, string> };
-  readonly ports: { httpPort: number; socks5Port: number; tokenServicePort: number; tunnelPort: number };
+  readonly urls: { httpProxy: string; socks5Proxy: string; tokenService: string; tokenServiceHttps: string; tunnel: string; backends: Record<string, string> };
+  readonly ports: { httpPort: number; socks5Port: number; tokenServicePort: number; tokenServiceHttpsPort: number; tunnelPort: number };
+  /** The simulator CA's certificate file (trust it for `urls.tokenServiceHttps`: NODE_EXTRA_CA_CERTS, REQUESTS_CA_BUNDLE). */
+  readonly caFile: string;
   /** Every OAuth client of the config, with its subaccount. */
   readonly clients: SimulatorClient[];
   /** The default client: the first connectivity client of the first subaccount. */
@@ -33,6 +37,8 @@ export interface Simulator {
   readonly backends: Record<string, RunningBackend>;
   /** An access token from the running token service (default client unless a clientid is given). */
   token(clientid?: string): Promise<string>;
+  /** The VCAP_SERVICES of an app bound to this world (its ports), as `scc-sim env` prints it. */
+  vcapServices(): VcapServices;
   close(): Promise<void>;
 }
 
@@ -53,9 +59,10 @@ export async function startSimulator(input: Config | object | string, opts: Simu
       backendUrls[b.name] = running.url;
       if (running.port !== b.port) retargetMappings(config, b.host, b.port, running.port);
     }
-    const proxy = await buildProxy(config, { logger });
+    const ca = await loadOrCreateCa(config.proxy.caDir ?? defaultCaDir());
+    const proxy = await buildProxy(config, { logger, ca });
     closers.push(() => proxy.close());
-    const zero = { httpPort: 0, socks5Port: 0, tokenServicePort: 0, tunnelPort: 0 };
+    const zero = { httpPort: 0, socks5Port: 0, tokenServicePort: 0, tunnelPort: 0, tokenServiceHttpsPort: 0 };
     const ports = await proxy.listen(ephemeral ? zero : {});
     const tunnelHost = new URL(proxy.tokenServiceUrl()).hostname;
     const connectors = config.connectors.map((k) => buildConnector(config, {
@@ -69,12 +76,13 @@ export async function startSimulator(input: Config | object | string, opts: Simu
     const credentials = clients.find((c) => c.service === 'connectivity') ?? clients[0];
     const base = proxy.tokenServiceUrl();
     const host = new URL(base).hostname;
+    const urls = {
+      httpProxy: `http://${host}:${ports.httpPort}`, socks5Proxy: `socks5://${host}:${ports.socks5Port}`,
+      tokenService: base, tokenServiceHttps: proxy.tokenServiceHttpsUrl(), tunnel: `http://${host}:${ports.tunnelPort}`, backends: backendUrls,
+    };
     return {
-      config, ports, clients, credentials, proxy, connectors, backends,
-      urls: {
-        httpProxy: `http://${host}:${ports.httpPort}`, socks5Proxy: `socks5://${host}:${ports.socks5Port}`,
-        tokenService: base, tunnel: `http://${host}:${ports.tunnelPort}`, backends: backendUrls,
-      },
+      config, ports, clients, credentials, proxy, connectors, backends, urls, caFile: ca.caFile,
+      vcapServices: () => buildVcapServices(config, { ...urls, verificationKey: proxy.keys.publicJwk.value }),
       token: async (clientid?: string) => {
         const client = clientid === undefined ? credentials : clients.find((c) => c.clientid === clientid);
         if (!client) throw new Error(`no client "${clientid}" in the config`);

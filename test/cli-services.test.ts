@@ -14,8 +14,8 @@ const exec = promisify(execFile);
 
 async function configWithFreePorts(): Promise<{ file: string; httpPort: number }> {
   const doc = parse(readFileSync(join(REPO_ROOT, 'config/scc-sim.yaml'), 'utf8'));
-  const [httpPort, socks5Port, tokenServicePort, tunnelPort] = await Promise.all([1, 2, 3, 4].map(() => freePort()));
-  doc.proxy = { ...doc.proxy, httpPort, socks5Port, tokenServicePort, tunnelPort };
+  const [httpPort, socks5Port, tokenServicePort, tunnelPort, tokenServiceHttpsPort] = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
+  doc.proxy = { ...doc.proxy, httpPort, socks5Port, tokenServicePort, tunnelPort, tokenServiceHttpsPort };
   for (const b of doc.backends) {
     const port = await freePort();
     for (const m of doc.connectors[0].systemMappings) if (Number(m.localPort) === b.port) m.localPort = port;

@@ -412,7 +412,7 @@ t.test('the three compose commands, started as processes, carry a request from t
     return file;
   };
   const withConfig = (args: string[], file: string) => args.map((a, i) => (args[i - 1] === '--config' ? file : a));
-  const ephemeral = { SCC_SIM_HTTP_PORT: '0', SCC_SIM_SOCKS5_PORT: '0', SCC_SIM_TOKEN_PORT: '0', SCC_SIM_TUNNEL_PORT: '0' };
+  const ephemeral = { SCC_SIM_HTTP_PORT: '0', SCC_SIM_SOCKS5_PORT: '0', SCC_SIM_TOKEN_PORT: '0', SCC_SIM_TOKEN_HTTPS_PORT: '0', SCC_SIM_TUNNEL_PORT: '0' };
 
   const backendArgs = commandOf('backend');
   const backendFile = writeWorld(optionOf(backendArgs, '--config')!, undefined, 'backend.yaml');

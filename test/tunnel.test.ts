@@ -22,7 +22,7 @@ function config(cloudPassword = 'right') {
 
 async function startProxy(t: Test, log = captureLog(), tunnelPort = 0) {
   const proxy = await buildProxy(config(), { logger: log.logger });
-  const ports = await proxy.listen({ httpPort: 0, tokenServicePort: 0, tunnelPort, socks5Port: 0 });
+  const ports = await proxy.listen({ httpPort: 0, tokenServicePort: 0, tunnelPort, socks5Port: 0, tokenServiceHttpsPort: 0 });
   t.teardown(() => proxy.close());
   return { proxy, ports, log };
 }

@@ -1,44 +1,63 @@
-// The cloud side: token service + status page (fastify, one port), the HTTP forward proxy, the
+// The cloud side: token service + status page (fastify, one port, and the same routes over HTTPS
+// with a certificate of the simulator CA), the HTTP forward proxy, the
 // SOCKS5 proxy (method 0x80) and the tunnel endpoint. buildProxy assembles them; listen() is the caller's call.
 import type http from 'node:http';
+import https from 'node:https';
 import type net from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../shared/config-schema.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
+import { defaultCaDir, loadOrCreateCa, type SimCa } from '../shared/sim-ca.js';
 import { createClientDirectory } from './client-directory.js';
+import { destinationServicePlugin } from './destination-service.js';
+import { diConnectionsPlugin } from './di-connections.js';
 import { createForwardProxy } from './forward-proxy.js';
 import { registerStatusPage } from './status-page.js';
-import { loadSigningKeys } from './token-keys.js';
+import { loadSigningKeys, type SigningKeys } from './token-keys.js';
 import { registerTokenService } from './token-service.js';
 import { createTokenVerifier, type TokenVerifier } from './token-verifier.js';
 import { createSocks5Server, REP } from './socks5-server.js';
 import { openTcpOverTunnel } from './tunnel-connect.js';
 import { createTunnelEndpoint } from './tunnel-endpoint.js';
 import { TunnelRegistry } from './tunnel-registry.js';
+import { createUserTokenVerifier, type UserTokenVerifier } from './user-token-verifier.js';
 
 export interface ProxyPorts {
   httpPort: number;
   tokenServicePort: number;
   tunnelPort: number;
   socks5Port: number;
+  tokenServiceHttpsPort: number;
 }
 
 export interface ProxyService {
   readonly registry: TunnelRegistry;
   readonly verifier: TokenVerifier;
+  /** The token signing key (its public half is the bindings' `verificationkey`). */
+  readonly keys: SigningKeys;
   readonly app: FastifyInstance;
   readonly httpProxy: http.Server;
   readonly tunnelEndpoint: http.Server;
   readonly socks5: net.Server;
+  /** The simulator CA (signs the HTTPS certificate; principal propagation certificates). */
+  readonly ca: SimCa;
+  /** Checks SAP-Connectivity-Authentication (business user) and -Technical-Authentication tokens. */
+  readonly userVerifier: UserTokenVerifier;
+  /** Every route of `app` (token service, JWKS, Destination service, …) over TLS. */
+  readonly tokenServiceHttps: https.Server;
   /** Listens on the given ports (default: the config's) and returns the ports actually bound. */
   listen(ports?: Partial<ProxyPorts>): Promise<ProxyPorts>;
   /** Base URL of the token service as apps reach it. */
   tokenServiceUrl(): string;
+  /** The same over HTTPS (`https://<publicHost>:<port>`); `uaadomain` is its host:port. Tokens keep the HTTP `iss`. */
+  tokenServiceHttpsUrl(): string;
   close(): Promise<void>;
 }
 
 export interface ProxyOptions {
   logger?: Logger;
+  /** The CA; default: loaded (or created) from `proxy.caDir`, else `<cwd>/.scc-sim/ca`. */
+  ca?: SimCa;
 }
 
 export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promise<ProxyService> {
@@ -49,11 +68,20 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
   const publicHost = config.proxy.publicHost ?? (config.proxy.host === '0.0.0.0' || config.proxy.host === '::' ? '127.0.0.1' : config.proxy.host);
   let bound: ProxyPorts | undefined;
   const tokenServiceUrl = () => `http://${publicHost}:${bound?.tokenServicePort ?? config.proxy.tokenServicePort}`;
+  const tokenServiceHttpsUrl = () => `https://${publicHost}:${bound?.tokenServiceHttpsPort ?? config.proxy.tokenServiceHttpsPort}`;
   const verifier = createTokenVerifier({ keys, config, clientDirectory, issuerBaseUrl: tokenServiceUrl });
+  const userVerifier = createUserTokenVerifier({ keys, config, clientDirectory, issuerBaseUrl: tokenServiceUrl });
+  const ca = opts.ca ?? await loadOrCreateCa(config.proxy.caDir ?? defaultCaDir());
 
   const app: FastifyInstance = Fastify({ loggerInstance: logger.child({ component: 'token-service' }) as FastifyBaseLogger, forceCloseConnections: true });
-  await registerTokenService(app, { keys, config, clientDirectory, issuerBaseUrl: tokenServiceUrl });
+  await registerTokenService(app, { keys, config, clientDirectory, issuerBaseUrl: tokenServiceUrl, userTokenVerifier: userVerifier });
   await registerStatusPage(app, { config, registry, urls: () => urls() });
+  const sharedOpts = { keys, config, clientDirectory, issuerBaseUrl: tokenServiceUrl };
+  await app.register(destinationServicePlugin, { ...sharedOpts, verifier: createTokenVerifier({ ...sharedOpts, accept: 'destination' }) });
+  await app.register(diConnectionsPlugin, {
+    ...sharedOpts, verifier: createTokenVerifier({ ...sharedOpts, accept: 'any' }),
+    gateway: () => ({ host: publicHost, port: bound?.httpPort ?? config.proxy.httpPort }),
+  });
 
   const httpProxy = createForwardProxy({ registry, verify: (t) => verifier.verify(t), logger });
   const tunnelEndpoint = createTunnelEndpoint({ config, registry, logger });
@@ -69,7 +97,10 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
       return openTcpOverTunnel(found.tunnel, host, port);
     },
   });
-  const servers: Array<http.Server | net.Server> = [httpProxy, tunnelEndpoint, socks5];
+  const wildcard = ['0.0.0.0', '::', ''].includes(config.proxy.host);
+  const tls = await ca.issueServerCert(['localhost', '127.0.0.1', '::1', publicHost, ...(wildcard ? [] : [config.proxy.host])]);
+  const tokenServiceHttps = https.createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => app.routing(req, res));
+  const servers: Array<http.Server | net.Server> = [httpProxy, tunnelEndpoint, socks5, tokenServiceHttps];
 
   function urls() {
     const p = bound ?? config.proxy;
@@ -77,12 +108,14 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
       httpProxy: `http://${publicHost}:${p.httpPort}`,
       socks5Proxy: `socks5://${publicHost}:${p.socks5Port}`,
       tokenService: tokenServiceUrl(),
+      tokenServiceHttps: tokenServiceHttpsUrl(),
       tunnel: `http://${publicHost}:${p.tunnelPort}`,
     };
   }
 
   return {
-    registry, verifier, app, httpProxy, tunnelEndpoint, socks5, tokenServiceUrl,
+    registry, verifier, keys, app, httpProxy, tunnelEndpoint, socks5, tokenServiceUrl,
+    ca, userVerifier, tokenServiceHttps, tokenServiceHttpsUrl,
     async listen(ports: Partial<ProxyPorts> = {}) {
       const host = config.proxy.host;
       const want = { ...pick(config), ...ports };
@@ -91,7 +124,8 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
       const httpPort = await listenOn(httpProxy, host, want.httpPort);
       const tunnelPort = await listenOn(tunnelEndpoint, host, want.tunnelPort);
       const socks5Port = await listenOn(socks5, host, want.socks5Port);
-      bound = { httpPort, tokenServicePort, tunnelPort, socks5Port };
+      const tokenServiceHttpsPort = await listenOn(tokenServiceHttps, host, want.tokenServiceHttpsPort);
+      bound = { httpPort, tokenServicePort, tunnelPort, socks5Port, tokenServiceHttpsPort };
       logger.info(urls(), 'proxy service listening');
       return bound;
     },
@@ -104,8 +138,8 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
 }
 
 function pick(config: Config): ProxyPorts {
-  const { httpPort, tokenServicePort, tunnelPort, socks5Port } = config.proxy;
-  return { httpPort, tokenServicePort, tunnelPort, socks5Port };
+  const { httpPort, tokenServicePort, tunnelPort, socks5Port, tokenServiceHttpsPort } = config.proxy;
+  return { httpPort, tokenServicePort, tunnelPort, socks5Port, tokenServiceHttpsPort };
 }
 
 export function listenOn(server: net.Server, host: string, port: number): Promise<number> {

@@ -1,12 +1,19 @@
 // The XSUAA token endpoint as apps call it (sap-contract.md §6.4): POST or GET /oauth/token with
 // client credentials in an HTTP Basic header or in the parameters, and GET /token_keys (JWKS).
 // Parameters are read from the query string and the body (form or JSON; the body wins), as UAA
-// (Spring) does. Credentials are checked first, then the grant type.
+// (Spring) does. Checked in this order: client credentials, the `x-zid` tenant header (the
+// client must belong to that subaccount), the grant type, then the grant's own input:
+//   client_credentials                                  → a client token
+//   password (username, password of a subaccount user)  → a user token
+//   urn:ietf:params:oauth:grant-type:jwt-bearer (assertion = a user token of this service, same
+//   subaccount)                                         → a user token of the same user for this client
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../shared/config-schema.js';
 import type { ClientDirectory, ClientEntry } from './client-directory.js';
-import { issueClientCredentialsToken } from './token-issuer.js';
+import { issueClientCredentialsToken, issueUserToken, JWT_BEARER, type UserIdentity } from './token-issuer.js';
 import type { SigningKeys } from './token-keys.js';
+import { createUserDirectory, USER_ORIGIN, type UserDirectory } from './user-directory.js';
+import { createUserTokenVerifier, type UserTokenVerifier } from './user-token-verifier.js';
 
 export interface TokenServiceOptions {
   keys: SigningKeys;
@@ -14,13 +21,18 @@ export interface TokenServiceOptions {
   clientDirectory: ClientDirectory;
   /** A function: the port is known only after listen. */
   issuerBaseUrl: () => string;
+  /** Users for the password grant; default: built from `config`. */
+  userDirectory?: UserDirectory;
+  /** Checks jwt-bearer assertions; default: built from `keys`, `config`, `issuerBaseUrl`. */
+  userTokenVerifier?: UserTokenVerifier;
 }
 
 const JSON_UTF8 = 'application/json;charset=UTF-8';
 const FORM = 'application/x-www-form-urlencoded';
 const BAD_CREDENTIALS = { error: 'invalid_client', error_description: 'Bad credentials' };
 const WWW_AUTHENTICATE = 'Basic realm="UAA/client", error="unauthorized", error_description="Bad credentials"';
-const GRANTS = ['client_credentials'];
+const BAD_USER_CREDENTIALS = { error: 'unauthorized', error_description: 'Bad credentials' };
+const GRANTS = ['client_credentials', 'password', JWT_BEARER];
 
 type Params = Record<string, unknown>;
 
@@ -31,6 +43,8 @@ export function registerTokenService(app: FastifyInstance, opts: TokenServiceOpt
 
 export const tokenServicePlugin: FastifyPluginAsync<TokenServiceOptions> = async (scope, opts) => {
   const { keys, config, clientDirectory, issuerBaseUrl } = opts;
+  const users = opts.userDirectory ?? createUserDirectory(config);
+  const assertions = opts.userTokenVerifier ?? createUserTokenVerifier({ keys, config, clientDirectory, issuerBaseUrl });
 
   if (!scope.hasContentTypeParser(FORM)) {
     scope.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: 65536 }, (_req, body, done) => {
@@ -55,22 +69,67 @@ export const tokenServicePlugin: FastifyPluginAsync<TokenServiceOptions> = async
       reply.header('www-authenticate', WWW_AUTHENTICATE);
       return send(reply, 401, BAD_CREDENTIALS);
     }
+    const zid = request.headers['x-zid'];
+    if (zid !== undefined && zid !== entry.subaccount.subaccount) {
+      request.log.info({ clientId: entry.client.clientid, subaccount: entry.subaccount.subaccount }, 'token refused: the client is not of the x-zid tenant');
+      reply.header('www-authenticate', WWW_AUTHENTICATE);
+      return send(reply, 401, BAD_CREDENTIALS);
+    }
     const grant = str(params.grant_type);
     if (grant === undefined || !GRANTS.includes(grant)) {
       const description = grant === undefined
         ? 'grant_type is missing'
-        : `Unsupported grant type: ${grant.slice(0, 100)}; this simulator issues client_credentials tokens only`;
+        : `Unsupported grant type: ${grant.slice(0, 100)}; this simulator issues ${GRANTS.join(', ')} tokens`;
       return send(reply, 400, { error: 'unsupported_grant_type', error_description: description });
     }
-    const issued = await issueClientCredentialsToken(keys, {
+    const base = {
       client: entry.client,
       subaccount: entry.subaccount,
       issuerBaseUrl: issuerBaseUrl(),
       connectivityXsappname: config.proxy.connectivityXsappname,
       validitySeconds: config.proxy.tokenValiditySeconds,
-    });
-    request.log.info({ clientId: entry.client.clientid, subaccount: entry.subaccount.subaccount, jti: issued.jti }, 'token issued');
+    };
+    const logFields = { clientId: entry.client.clientid, subaccount: entry.subaccount.subaccount, grantType: grant };
+    if (grant === 'client_credentials') {
+      const issued = await issueClientCredentialsToken(keys, base);
+      request.log.info({ ...logFields, jti: issued.jti }, 'token issued');
+      return send(reply, 200, issued);
+    }
+    const found = grant === 'password' ? passwordUser(params, entry) : await assertionUser(params, entry);
+    if ('refused' in found) {
+      request.log.info({ ...logFields, reason: found.reason }, 'token refused');
+      return send(reply, 401, found.refused);
+    }
+    const issued = await issueUserToken(keys, { ...base, user: found, grantType: grant as 'password' | typeof JWT_BEARER });
+    request.log.info({ ...logFields, userName: found.user_name, jti: issued.jti }, 'token issued');
     return send(reply, 200, issued);
+  }
+
+  type Found = UserIdentity | { refused: object; reason: string };
+
+  function passwordUser(params: Params, entry: ClientEntry): Found {
+    const user = users.authenticate(entry.subaccount.subaccount, str(params.username) ?? '', str(params.password) ?? '');
+    return user ?? { refused: BAD_USER_CREDENTIALS, reason: 'bad user credentials' };
+  }
+
+  async function assertionUser(params: Params, entry: ClientEntry): Promise<Found> {
+    const assertion = str(params.assertion);
+    const invalid = (reason: string) => ({ refused: { error: 'invalid_grant', error_description: `Invalid assertion: ${reason}` }, reason });
+    if (assertion === undefined) return invalid('the assertion parameter is missing');
+    const decision = await assertions.verify(assertion);
+    if (!decision.ok) return invalid(decision.reason);
+    if (decision.subaccount !== entry.subaccount.subaccount) return invalid('the assertion was issued for another subaccount');
+    const c = decision.claims;
+    const claim = (name: string) => (typeof c[name] === 'string' ? c[name] as string : undefined);
+    return {
+      user_name: decision.user.name,
+      user_id: decision.user.userId,
+      user_uuid: claim('user_uuid') ?? decision.user.userId,
+      origin: claim('origin') ?? USER_ORIGIN,
+      ...(decision.user.email === undefined ? {} : { email: decision.user.email }),
+      ...(decision.user.givenName === undefined ? {} : { given_name: decision.user.givenName }),
+      ...(decision.user.familyName === undefined ? {} : { family_name: decision.user.familyName }),
+    };
   }
 
   scope.post('/oauth/token', token);

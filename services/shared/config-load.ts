@@ -23,6 +23,7 @@ const ENV_OVERRIDES: Array<[string, (c: any, v: string) => void]> = [
   ['SCC_SIM_HTTP_PORT', (c, v) => { c.proxy.httpPort = Number(v); }],
   ['SCC_SIM_SOCKS5_PORT', (c, v) => { c.proxy.socks5Port = Number(v); }],
   ['SCC_SIM_TOKEN_PORT', (c, v) => { c.proxy.tokenServicePort = Number(v); }],
+  ['SCC_SIM_TOKEN_HTTPS_PORT', (c, v) => { c.proxy.tokenServiceHttpsPort = Number(v); }],
   ['SCC_SIM_TUNNEL_PORT', (c, v) => { c.proxy.tunnelPort = Number(v); }],
   ['SCC_SIM_TUNNEL_HOST', (c, v) => { for (const k of c.connectors ?? []) k.tunnelHost = v; }],
   ['SCC_SIM_BACKEND_HOST', (c, v) => { for (const b of c.backends ?? []) b.host = v; }],
@@ -146,6 +147,7 @@ function checkRules(c: Config, baseDir: string): string[] {
     if (!existsSync(abs)) out.push(`proxy.signingKeyFile: file not found: ${abs}`);
     else (c.proxy as any).signingKeyFile = abs;
   }
+  if (c.proxy.caDir !== undefined) (c.proxy as any).caDir = resolve(baseDir, c.proxy.caDir);
   return out;
 }
 

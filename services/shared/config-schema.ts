@@ -125,10 +125,12 @@ export const ProxySchema = Type.Object({
   httpPort: Type.Integer({ minimum: 0, maximum: 65535, default: 20003 }),
   socks5Port: Type.Integer({ minimum: 0, maximum: 65535, default: 20004 }),
   tokenServicePort: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  tokenServiceHttpsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 8443, description: 'simulator: the same token service over HTTPS (certificate from the simulator CA); clients that use https://<uaadomain>/oauth/token need it' }),
   tunnelPort: Type.Integer({ minimum: 0, maximum: 65535, default: 8042 }),
   connectivityXsappname: Type.String({ default: 'connectivity!b137', description: 'tokens need the scope <this>.proxy' }),
   tokenValiditySeconds: Type.Integer({ minimum: 1, default: 43200 }),
   signingKeyFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM RSA private key (PKCS#8) for stable tokens across restarts' })),
+  caDir: Type.Optional(Type.String({ minLength: 1, description: 'simulator: folder of the simulator CA (ca.pem, ca.key.pem), created on first start; relative to the config file; default <cwd>/.scc-sim/ca' })),
 }, { additionalProperties: false, default: {} });
 
 export const ConfigSchema = Type.Object({
