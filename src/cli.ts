@@ -107,7 +107,7 @@ async function start(command: string, config: Config, name: string | undefined, 
       return () => proxy.close();
     }
     case 'connector': {
-      const connector = buildConnector(config, { name, logger });
+      const connector = await buildConnector(config, { name, logger });
       connector.start();
       return () => connector.close();
     }

@@ -65,9 +65,9 @@ export async function startSimulator(input: Config | object | string, opts: Simu
     const zero = { httpPort: 0, socks5Port: 0, tokenServicePort: 0, tunnelPort: 0, tokenServiceHttpsPort: 0 };
     const ports = await proxy.listen(ephemeral ? zero : {});
     const tunnelHost = new URL(proxy.tokenServiceUrl()).hostname;
-    const connectors = config.connectors.map((k) => buildConnector(config, {
-      name: k.name, logger, tunnel: ephemeral ? { host: tunnelHost, port: ports.tunnelPort } : undefined,
-    }));
+    const connectors = await Promise.all(config.connectors.map((k) => buildConnector(config, {
+      name: k.name, logger, ca, tunnel: ephemeral ? { host: tunnelHost, port: ports.tunnelPort } : undefined,
+    })));
     for (const c of connectors) { closers.push(() => c.close()); c.start(); }
     await withTimeout(Promise.all(connectors.map((c) => c.waitConnected())), opts.connectTimeoutMs ?? 10_000,
       'not every connector could open its tunnel to the proxy');

@@ -34,8 +34,9 @@ interface ComposeService {
   ports?: Array<string | number | { target: number; published?: number | string }>;
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: { test?: string | string[] };
+  volumes?: Array<string | { source?: string; target: string }>;
 }
-interface ComposeFile { services: Record<string, ComposeService>; networks?: Record<string, unknown> }
+interface ComposeFile { services: Record<string, ComposeService>; networks?: Record<string, unknown>; volumes?: Record<string, unknown> }
 
 const compose = parse(readFileSync(COMPOSE_FILE, 'utf8')) as ComposeFile;
 const services = compose.services ?? {};
@@ -225,6 +226,17 @@ t.test('the backend is only on onprem, the proxy only on cloud, the connector on
   for (const name of Object.keys(services)) {
     for (const n of networksOf(name)) t.ok(declared.includes(n), `network ${n} of ${name} is declared under networks:`);
   }
+});
+
+t.test('the proxy and the connector share one simulator CA: a named volume at the image\'s .scc-sim', async (t) => {
+  const caFolder = posix.join(dockerfile.stages[finalStage].workdir, '.scc-sim');
+  const sourceAt = (name: string) => (services[name]?.volumes ?? [])
+    .map((v) => (typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] } : v))
+    .find((v) => posix.normalize(v.target ?? '') === caFolder)?.source;
+  const proxy = sourceAt('proxy');
+  t.ok(proxy, `the proxy mounts a volume at ${caFolder}`);
+  t.equal(sourceAt('connector'), proxy, 'the connector mounts the same volume there');
+  t.ok(proxy !== undefined && Object.keys(compose.volumes ?? {}).includes(proxy), `${proxy} is a named volume declared under volumes:`);
 });
 
 t.test('the proxy publishes 20003, 20004 and 8080 on the host, on the ports its config listens on', async (t) => {

@@ -96,7 +96,7 @@ t.test('scc-sim check prints path: message for an invalid file and exits 1', asy
 });
 
 t.test('every shipped config passes scc-sim check', async (t) => {
-  for (const f of ['config/scc-sim.yaml', 'config/examples/seed-blog.yaml', 'config/examples/two-locations.yaml']) {
+  for (const f of ['config/scc-sim.yaml', 'config/examples/seed-blog.yaml', 'config/examples/two-locations.yaml', 'config/examples/btp-app.yaml']) {
     const res = await runCli(['check', '--config', f]);
     t.equal(res.code, 0, `${f}: ${res.stderr}`);
     t.match(res.stdout, `${f}: valid`);

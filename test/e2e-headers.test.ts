@@ -22,16 +22,18 @@ async function echo(t: Test, headers: http.OutgoingHttpHeaders, s = sim, tok = t
 }
 
 t.test('Proxy-Authorization, SAP-Connectivity-* and x-scc-sim-* headers never reach the backend', async (t) => {
+  // A propagated principal must be a valid token (else 401, e2e-principal-propagation.test.ts, which
+  // also shows SAP-Connectivity-Authentication stopping at the proxy): the client-credentials token
+  // is a valid technical user of the subaccount.
   const { res, seen } = await echo(t, {
-    'sap-connectivity-authentication': 'Bearer user-jwt-for-principal-propagation',
-    'sap-connectivity-technical-authentication': 'Bearer technical-user-jwt',
+    'sap-connectivity-technical-authentication': `Bearer ${token}`,
     'sap-connectivity-consumeraccount': 'some-account',
     'x-scc-sim-rule': 'forged rule',
     'x-scc-sim-anything': 'forged',
   });
   t.equal(seen['proxy-authorization'], undefined, 'no Proxy-Authorization');
   t.equal(seen[LOCATION_HEADER], undefined, 'no SAP-Connectivity-SCC-Location_ID');
-  t.equal(seen['sap-connectivity-authentication'], undefined, 'no SAP-Connectivity-Authentication');
+  t.equal(seen['sap-connectivity-technical-authentication'], undefined, 'no SAP-Connectivity-Technical-Authentication');
   t.same(Object.keys(seen).filter((h) => h.startsWith('sap-connectivity-') || h.startsWith('x-scc-sim-')), [],
     'no SAP-Connectivity-* or x-scc-sim-* header at all');
   t.notOk(JSON.stringify(seen).includes(token), 'the token is nowhere in what the backend saw');

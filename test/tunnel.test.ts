@@ -30,7 +30,7 @@ async function startProxy(t: Test, log = captureLog(), tunnelPort = 0) {
 t.test('a connector with the wrong password is refused, says why, and keeps retrying', async (t) => {
   const { proxy, ports, log } = await startProxy(t);
   const klog = captureLog();
-  const k = buildConnector(config('wrong'), { name: 'one', logger: klog.logger, tunnel: { host: '127.0.0.1', port: ports.tunnelPort } });
+  const k = await buildConnector(config('wrong'), { name: 'one', logger: klog.logger, tunnel: { host: '127.0.0.1', port: ports.tunnelPort } });
   t.teardown(() => k.close());
   k.start();
   const refused = await log.waitFor((l) => l.msg === 'tunnel refused');
@@ -46,12 +46,12 @@ t.test('a connector with the wrong password is refused, says why, and keeps retr
 t.test('a second connector for the same subaccount and location is refused; the first keeps serving', async (t) => {
   const { proxy, ports, log } = await startProxy(t);
   const tunnel = { host: '127.0.0.1', port: ports.tunnelPort };
-  const first = buildConnector(config(), { name: 'one', tunnel });
+  const first = await buildConnector(config(), { name: 'one', tunnel });
   t.teardown(() => first.close());
   first.start();
   await first.waitConnected();
   const dup = parseConfig({ ...structuredClone(config()), connectors: [{ ...structuredClone(config().connectors[0]), name: 'dup' }] });
-  const second = buildConnector(dup, { name: 'dup', tunnel });
+  const second = await buildConnector(dup, { name: 'dup', tunnel });
   t.teardown(() => second.close());
   second.start();
   const refused = await log.waitFor((l) => l.msg === 'tunnel refused');
@@ -71,7 +71,7 @@ t.test('garbage on the tunnel port gets an HTTP error and the endpoint keeps ser
     await once(s, 'close');
     t.match(answer, /^HTTP\/1\.1 4\d\d /, `answered ${JSON.stringify(garbage.slice(0, 12))} with a 4xx`);
   }
-  const k = buildConnector(config(), { name: 'one', tunnel: { host: '127.0.0.1', port: ports.tunnelPort } });
+  const k = await buildConnector(config(), { name: 'one', tunnel: { host: '127.0.0.1', port: ports.tunnelPort } });
   t.teardown(() => k.close());
   k.start();
   await k.waitConnected();
@@ -82,7 +82,7 @@ t.test('after the proxy restarts the connector reconnects by itself', async (t) 
   const first = await startProxy(t);
   const port = first.ports.tunnelPort;
   const klog = captureLog();
-  const k = buildConnector(config(), { name: 'two', logger: klog.logger, tunnel: { host: '127.0.0.1', port } });
+  const k = await buildConnector(config(), { name: 'two', logger: klog.logger, tunnel: { host: '127.0.0.1', port } });
   t.teardown(() => k.close());
   k.start();
   await k.waitConnected();

@@ -1,14 +1,24 @@
 // One Cloud Connector: one subaccount connection with one location ID. It dials the proxy's
 // tunnel endpoint and serves what arrives over the tunnel: system mapping lookup, resource check,
-// audit entry, then forwarding to the internal system. buildConnector never listens on anything.
+// audit entry, principal propagation (SSL_CLIENT_CERT), then forwarding to the internal system.
+// buildConnector never listens on anything.
+//
+// The connector signs principal-propagation certificates with the simulator CA, the same CA
+// (folder) the proxy uses for its HTTPS listener: one CA per simulated world, trusted once by
+// backends and apps. Processes started one by one (`scc-sim proxy`, `scc-sim connector`) share it
+// through the folder (proxy.caDir, default <cwd>/.scc-sim/ca); in docker-compose the proxy and
+// connector containers therefore mount one shared volume at /app/.scc-sim (docker-compose.yml).
 import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from 'node:http2';
-import type { Config, ConnectorConfig, Resource } from '../shared/config-schema.js';
+import type { Config, ConnectorConfig, Resource, SystemMapping } from '../shared/config-schema.js';
 import { sendError, simError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
+import { decodePrincipal, PRINCIPAL_HEADER, type Principal } from '../shared/principal-header.js';
+import { defaultCaDir, loadOrCreateCa, type SimCa } from '../shared/sim-ca.js';
 import { RULE_HEADER } from '../shared/tunnel-protocol.js';
 import { createAccessPolicy } from './access-policy.js';
 import { createAuditLog } from './audit-log.js';
 import { BackendForwarder } from './backend-forwarder.js';
+import { createPrincipalCertificates, EMPTY_CLIENT_CERT, usesClientCertificate } from './principal-certificates.js';
 import { forwardTcp } from './tcp-forwarder.js';
 import { TunnelClient } from './tunnel-client.js';
 
@@ -18,6 +28,8 @@ export interface ConnectorOptions {
   logger?: Logger;
   /** Where the proxy's tunnel endpoint is; default the connector's tunnelHost/tunnelPort, then proxy.host/tunnelPort. */
   tunnel?: { host: string; port: number };
+  /** The simulator CA; default: loaded (or created) from `proxy.caDir`, else `<cwd>/.scc-sim/ca`. */
+  ca?: SimCa;
 }
 
 export interface Connector {
@@ -38,10 +50,17 @@ export function pickConnector(config: Config, name?: string): ConnectorConfig {
   return found;
 }
 
-export function buildConnector(config: Config, opts: ConnectorOptions = {}): Connector {
+export async function buildConnector(config: Config, opts: ConnectorOptions = {}): Promise<Connector> {
   const k = pickConnector(config, opts.name);
   const logger = (opts.logger ?? silentLogger()).child({ service: 'connector', connector: k.name, locationId: k.locationID });
   const policy = createAccessPolicy(k.systemMappings);
+  const ca = opts.ca ?? await loadOrCreateCa(config.proxy.caDir ?? defaultCaDir());
+  const certificates = createPrincipalCertificates({ ca, settings: k.principalPropagation });
+  const kerberos = k.systemMappings.filter((m) => m.authenticationMode === 'KERBEROS');
+  if (kerberos.length > 0) {
+    logger.warn({ systems: kerberos.map((m) => `${m.virtualHost}:${m.virtualPort}`) },
+      'authenticationMode KERBEROS is not simulated: these systems get no Kerberos token, only the request');
+  }
   const forwarder = new BackendForwarder(k.systemMappings);
   const audit = createAuditLog({ level: k.auditLogLevel, logger, connector: k.name, subaccount: k.subaccount, locationID: k.locationID });
   const bindHost = config.proxy.publicHost ?? config.proxy.host;
@@ -88,29 +107,53 @@ export function buildConnector(config: Config, opts: ConnectorOptions = {}): Con
     const q = rawPathAndQuery.indexOf('?');
     const rawPath = q < 0 ? rawPathAndQuery : rawPathAndQuery.slice(0, q);
     const query = q < 0 ? '' : rawPathAndQuery.slice(q);
+    const principalHeader = req.headers[PRINCIPAL_HEADER] as string | undefined;
+    const principal = principalHeader === undefined ? undefined : principalFrom(principalHeader);
+    const user = principal?.name;
     const decision = policy.check(virtualHost, virtualPort, rawPath);
     if (!decision.allowed) {
-      audit.accessDenied({ virtualHost, virtualPort, path: rawPath, method, reason: decision.reason });
+      audit.accessDenied({ virtualHost, virtualPort, path: rawPath, method, reason: decision.reason, user });
       const err = simError(decision.code, { virtualHost, virtualPort, path: rawPath, reason: decision.reason });
       res.setHeader(RULE_HEADER, decision.reason);
       sendError(res, err);
       if (logger.isLevelEnabled('info')) {
-        logger.info({ virtualHost, virtualPort, method, path: rawPath, decision: 'denied', rule: decision.reason, status: err.statusCode, durationMs: ms(started) }, 'access denied');
+        logger.info({ virtualHost, virtualPort, method, path: rawPath, user, decision: 'denied', rule: decision.reason, status: err.statusCode, durationMs: ms(started) }, 'access denied');
       }
       return;
     }
-    audit.accessAllowed({ virtualHost, virtualPort, path: rawPath, method, reason: decision.reason });
+    audit.accessAllowed({ virtualHost, virtualPort, path: rawPath, method, reason: decision.reason, user });
     const rule = ruleOf(decision.resource);
     res.setHeader(RULE_HEADER, rule);
-    forwarder.forward(req, res, decision.mapping, decision.path, query, undefined, (result) => {
-      if (result.error) {
-        logger.warn({ virtualHost, virtualPort, method, path: rawPath, err: result.error.cause, code: result.error.code }, 'backend call failed');
-        sendError(res, result.error);
-      }
-      if (logger.isLevelEnabled('info')) {
-        logger.info({ virtualHost, virtualPort, method, path: rawPath, decision: 'allowed', rule, forwardedPath: decision.path, status: result.status, durationMs: ms(started) }, 'forwarded');
-      }
+    const { mapping } = decision;
+    const forward = (extraHeaders: Record<string, string> | undefined) => {
+      forwarder.forward(req, res, mapping, decision.path, query, extraHeaders, (result) => {
+        if (result.error) {
+          logger.warn({ virtualHost, virtualPort, method, path: rawPath, user, err: result.error.cause, code: result.error.code }, 'backend call failed');
+          sendError(res, result.error);
+        }
+        if (logger.isLevelEnabled('info')) {
+          logger.info({ virtualHost, virtualPort, method, path: rawPath, user, decision: 'allowed', rule, forwardedPath: decision.path, status: result.status, durationMs: ms(started) }, 'forwarded');
+        }
+      });
+    };
+    if (!usesClientCertificate(mapping)) return forward(undefined);
+    // X.509 principal propagation: the user's certificate, or an EMPTY SSL_CLIENT_CERT without a user (§4.3).
+    if (principal === undefined) return forward(EMPTY_CLIENT_CERT as Record<string, string>);
+    const headers = certificates.headersFor(mapping, principal, principalHeader!);
+    if (!(headers instanceof Promise)) return forward(headers);
+    headers.then((h) => {
+      if (!res.stream.destroyed) forward(h);
+    }, (err) => {
+      logger.error({ virtualHost, virtualPort, user, err }, 'could not issue the principal propagation certificate');
+      sendError(res, simError('SCC_PRINCIPAL_CERTIFICATE_FAILED', {}, err));
     });
+  }
+
+  /** The principal the proxy sent (verified there); a value that is not one is ignored, loudly. */
+  function principalFrom(value: string): Principal | undefined {
+    const p = decodePrincipal(value);
+    if (p === undefined) logger.warn('the principal header from the proxy is unreadable; treating the request as without user');
+    return p;
   }
 
   return {

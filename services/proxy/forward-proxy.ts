@@ -1,13 +1,16 @@
 // The HTTP forward proxy (default port 20003): token check, tunnel choice by (subaccount,
 // location ID), header hygiene, and streaming of both bodies through an HTTP/2 stream of the
 // tunnel. This is the hot path: no framework, no per-request allocation beyond the essentials.
+// Principal propagation (principal-check.ts) costs two header reads when no user is propagated.
 import http from 'node:http';
 import { constants as h2c, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Logger } from '../shared/logger.js';
 import { sendError, simError, type SimError } from '../shared/errors.js';
+import { PRINCIPAL_HEADER } from '../shared/principal-header.js';
 import { INTERNAL_HEADER_PREFIX, RULE_HEADER, nextHopHeaders } from '../shared/tunnel-protocol.js';
 import { parseProxyTarget } from './absolute-url.js';
+import type { PrincipalCheck, PrincipalDecision } from './principal-check.js';
 import type { TunnelRegistry } from './tunnel-registry.js';
 import type { TokenDecision } from './token-verifier.js';
 
@@ -16,10 +19,16 @@ export const LOCATION_HEADER = 'sap-connectivity-scc-location_id';
 export interface ForwardProxyOptions {
   registry: TunnelRegistry;
   verify: (token: string) => TokenDecision | Promise<TokenDecision>;
+  /** SAP-Connectivity-(Technical-)Authentication; without it those headers are only dropped. */
+  checkPrincipal?: PrincipalCheck;
   logger: Logger;
 }
 
+type Target = Extract<ReturnType<typeof parseProxyTarget>, { ok: true }>;
+type Allowed = Extract<TokenDecision, { ok: true }>;
+
 const PROXY_AUTHENTICATE = { 'proxy-authenticate': 'Bearer realm="SAP BTP Connectivity (scc-sim)"' };
+const WWW_AUTHENTICATE = { 'www-authenticate': 'Bearer realm="SAP BTP Connectivity (scc-sim)", error="invalid_token"' };
 
 /** Headers that never leave the proxy: its own credentials, the SAP routing headers, our internal ones. */
 function dropForTunnel(name: string): boolean {
@@ -30,7 +39,7 @@ function isInternal(name: string): boolean {
   return name.startsWith(INTERNAL_HEADER_PREFIX);
 }
 
-export function createForwardProxy({ registry, verify, logger }: ForwardProxyOptions): http.Server {
+export function createForwardProxy({ registry, verify, checkPrincipal, logger }: ForwardProxyOptions): http.Server {
   const log = logger.child({ component: 'http-proxy' });
   const server = http.createServer({ requireHostHeader: false, noDelay: true } as http.ServerOptions, onRequest);
   // Node hands CONNECT to 'connect' (and drops the socket when nobody listens), never to the request
@@ -72,14 +81,36 @@ export function createForwardProxy({ registry, verify, logger }: ForwardProxyOpt
     }
   }
 
-  function route(
-    req: http.IncomingMessage, res: http.ServerResponse, started: bigint,
-    target: Extract<ReturnType<typeof parseProxyTarget>, { ok: true }>, decision: TokenDecision,
-  ): void {
+  function route(req: http.IncomingMessage, res: http.ServerResponse, started: bigint, target: Target, decision: TokenDecision): void {
     if (!decision.ok) {
       return fail(req, res, started, simError('PROXY_AUTHENTICATION_REQUIRED', { reason: decision.reason }),
         { reason: decision.reason, vhost: target.host }, PROXY_AUTHENTICATE);
     }
+    const principal = checkPrincipal?.(req.headers, decision.subaccount);
+    if (principal === undefined) return open(req, res, started, target, decision);
+    if (principal instanceof Promise) {
+      principal.then((p) => propagate(req, res, started, target, decision, p), (err) => {
+        log.error({ err }, 'user token verification failed unexpectedly');
+        propagate(req, res, started, target, decision, { ok: false, reason: 'the user token could not be verified' });
+      });
+    } else {
+      propagate(req, res, started, target, decision, principal);
+    }
+  }
+
+  function propagate(req: http.IncomingMessage, res: http.ServerResponse, started: bigint, target: Target, decision: Allowed, p: PrincipalDecision): void {
+    if (!p.ok) {
+      // Never forwarded: the backend must not see a request whose user could not be established.
+      return fail(req, res, started, simError('PROXY_PRINCIPAL_INVALID', { reason: p.reason }),
+        { subaccount: decision.subaccount, reason: p.reason, vhost: target.host }, WWW_AUTHENTICATE);
+    }
+    open(req, res, started, target, decision, p.header, p.principal.name);
+  }
+
+  function open(
+    req: http.IncomingMessage, res: http.ServerResponse, started: bigint, target: Target, decision: Allowed,
+    principalHeader?: string, user?: string,
+  ): void {
     const locationId = locationOf(req.headers[LOCATION_HEADER]);
     const tunnel = registry.get(decision.subaccount, locationId);
     if (tunnel === undefined || tunnel.session.closed || tunnel.session.destroyed) {
@@ -92,6 +123,7 @@ export function createForwardProxy({ registry, verify, logger }: ForwardProxyOpt
     headers[':path'] = target.pathAndQuery;
     headers[':authority'] = `${target.host}:${target.port}`;
     headers[':scheme'] = 'http';
+    if (principalHeader !== undefined) headers[PRINCIPAL_HEADER] = principalHeader;
     const hasBody = req.headers['transfer-encoding'] !== undefined
       || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
     let stream: ClientHttp2Stream;
@@ -104,7 +136,7 @@ export function createForwardProxy({ registry, verify, logger }: ForwardProxyOpt
       if (!log.isLevelEnabled('info')) return;
       log.info({
         subaccount: decision.subaccount, locationId, virtualHost: target.host, virtualPort: target.port,
-        method: req.method, path: target.path, status, durationMs: ms(started), ...extra,
+        method: req.method, path: target.path, status, durationMs: ms(started), user, ...extra,
       }, 'proxied');
     };
     if (hasBody) {

@@ -12,6 +12,7 @@ import { createClientDirectory } from './client-directory.js';
 import { destinationServicePlugin } from './destination-service.js';
 import { diConnectionsPlugin } from './di-connections.js';
 import { createForwardProxy } from './forward-proxy.js';
+import { createPrincipalCheck } from './principal-check.js';
 import { registerStatusPage } from './status-page.js';
 import { loadSigningKeys, type SigningKeys } from './token-keys.js';
 import { registerTokenService } from './token-service.js';
@@ -83,7 +84,9 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
     gateway: () => ({ host: publicHost, port: bound?.httpPort ?? config.proxy.httpPort }),
   });
 
-  const httpProxy = createForwardProxy({ registry, verify: (t) => verifier.verify(t), logger });
+  const httpProxy = createForwardProxy({
+    registry, verify: (t) => verifier.verify(t), checkPrincipal: createPrincipalCheck(userVerifier), logger,
+  });
   const tunnelEndpoint = createTunnelEndpoint({ config, registry, logger });
   const socks5 = createSocks5Server({
     logger: logger.child({ component: 'socks5' }),

@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
 import { ConfigSchema, type Config } from './config-schema.js';
+import { compileSubjectPattern } from './subject-pattern.js';
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -112,6 +113,11 @@ function checkRules(c: Config, baseDir: string): string[] {
     if (tunnels.has(key)) out.push(`${at}.locationID: another connector already serves subaccount "${k.subaccount}" with location "${k.locationID}"`);
     tunnels.add(key);
     if (k.reconnectMaxDelayMs < k.reconnectInitialDelayMs) out.push(`${at}.reconnectMaxDelayMs: must be >= reconnectInitialDelayMs`);
+    try {
+      compileSubjectPattern(k.principalPropagation.subjectPattern);
+    } catch (err) {
+      out.push(`${at}.principalPropagation.subjectPattern: ${(err as Error).message}`);
+    }
     const systems = new Set<string>();
     k.systemMappings.forEach((m, j) => {
       const mat = `${at}.systemMappings[${j}]`;

@@ -37,6 +37,29 @@ export const SystemMappingSchema = Type.Object({
   resources: Type.Array(ResourceSchema, { default: [] }),
 }, { additionalProperties: false });
 
+/**
+ * How the connector makes the short-lived X.509 certificates of principal propagation
+ * (sap-contract.md §4.3; SCC "Configuration > On Premise > Principal Propagation"): one subject
+ * pattern (the SCC's default rule, without conditions), validity and tolerance.
+ */
+export const PrincipalPropagationSchema = Type.Object({
+  subjectPattern: Type.String({
+    minLength: 1, default: 'CN=${name}',
+    description: 'subject DN of the certificates; variables ${name}, ${mail}, ${email}, ${user_uuid}, ${display_name}, ${login_name}, '
+      + '${given_name}, ${family_name}, ${client_id}, ${user_type} (values are DN-escaped)',
+  }),
+  certificateValidityMinutes: Type.Integer({
+    minimum: 1, maximum: 43200, default: 60,
+    description: 'validity of a certificate; it is reused for the same user until shortly before it expires. '
+      + 'SAP allows 0 (a certificate expired on arrival); the simulator needs at least 1',
+  }),
+  expirationToleranceMinutes: Type.Integer({
+    minimum: 0, maximum: 20160, default: 0,
+    description: 'simulator: the certificate\'s validity starts this long before now (clock skew). SAP\'s "Expiration Tolerance" '
+      + '(0–336 h) lets a certificate outlive the user\'s token; here the proxy refuses expired tokens before the connector sees them',
+  }),
+}, { additionalProperties: false, default: {} });
+
 export const ConnectorSchema = Type.Object({
   name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$' }),
   subaccount: Type.String({ minLength: 1 }),
@@ -50,6 +73,7 @@ export const ConnectorSchema = Type.Object({
   reconnectInitialDelayMs: Type.Integer({ minimum: 1, default: 100 }),
   reconnectMaxDelayMs: Type.Integer({ minimum: 1, default: 10000 }),
   systemMappings: Type.Array(SystemMappingSchema, { default: [] }),
+  principalPropagation: PrincipalPropagationSchema,
 }, { additionalProperties: false });
 
 /** A destination as the Destination service stores it: SAP's property names, every value a string. */
@@ -146,6 +170,7 @@ export const ConfigSchema = Type.Object({
 export type Resource = Static<typeof ResourceSchema>;
 export type SystemMapping = Static<typeof SystemMappingSchema>;
 export type ConnectorConfig = Static<typeof ConnectorSchema>;
+export type PrincipalPropagationConfig = Static<typeof PrincipalPropagationSchema>;
 export type SubaccountConfig = Static<typeof SubaccountSchema>;
 export type ClientConfig = Static<typeof ClientSchema>;
 export type BackendConfig = Static<typeof BackendSchema>;

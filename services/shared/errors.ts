@@ -8,6 +8,12 @@ type Args = Record<string, string | number>;
 const TABLE = {
   PROXY_AUTHENTICATION_REQUIRED: { status: 407, text: (a: Args) => `Proxy Authentication Required: ${a.reason}` },
   PROXY_HTTPS_NOT_SUPPORTED: { status: 405, text: () => 'Method Not Allowed: the connectivity proxy accepts only http:// targets; the Cloud Connector mapping decides whether the backend is reached over HTTPS' },
+  // A propagated user (SAP-Connectivity-Authentication / -Technical-Authentication, sap-contract.md
+  // §1.2) whose token is invalid, expired, of another subaccount or not a user token. SAP's status
+  // is UNCONFIRMED. 401, not 407: the caller's proxy credentials (Proxy-Authorization) were
+  // accepted — 407 would tell the client to fix those; what failed is the end user's
+  // authentication toward the on-premise system, the meaning of 401 (sent with WWW-Authenticate).
+  PROXY_PRINCIPAL_INVALID: { status: 401, text: (a: Args) => `Unauthorized: the propagated principal was refused: ${a.reason}` },
   PROXY_BAD_REQUEST: { status: 400, text: (a: Args) => `Bad Request: ${a.reason}` },
   SCC_NO_TUNNEL: { status: 503, text: (a: Args) => `There is no SAP Cloud Connector (SCC) connected to your subaccount matching the requested tunnel for subaccount '${a.subaccount}' and SCC location ID '${a.locationId}'` },
   SCC_ACCESS_DENIED_SYSTEM: { status: 403, text: (a: Args) => `Access denied to system ${a.virtualHost}:${a.virtualPort}` },
@@ -15,6 +21,7 @@ const TABLE = {
   SCC_BAD_PATH: { status: 400, text: (a: Args) => `Bad Request: the path is refused by the Cloud Connector (${a.reason})` },
   SCC_BACKEND_UNREACHABLE: { status: 502, text: () => 'Unable to open connection to backend system' },
   SCC_BACKEND_TIMEOUT: { status: 504, text: (a: Args) => `Gateway Timeout: the backend system did not answer within ${a.timeoutMs} ms` },
+  SCC_PRINCIPAL_CERTIFICATE_FAILED: { status: 500, text: () => 'Internal Server Error: the Cloud Connector could not create the short-lived certificate for principal propagation' },
   SCC_TUNNEL_BROKEN: { status: 502, text: () => 'Bad Gateway: the connection to the SAP Cloud Connector was lost during the request' },
 } as const;
 
