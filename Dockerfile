@@ -26,7 +26,8 @@ COPY --chown=node:node config ./config
 # Writable by the service user: the simulator CA is created once in .scc-sim/ca and reused.
 RUN mkdir -p .scc-sim && chown node:node .scc-sim
 USER node
-# 20003 HTTP proxy, 20004 SOCKS5 proxy, 8080 token service + status page, 8042 tunnel endpoint.
-EXPOSE 20003 20004 8080 8042
+# 20003 HTTP proxy, 20004 SOCKS5 proxy, 8080 token service + status page, 8443 the same over
+# HTTPS, 8042 tunnel endpoint.
+EXPOSE 20003 20004 8080 8443 8042
 ENTRYPOINT ["node", "dist/src/cli.js"]
 CMD ["up", "--config", "config/scc-sim.yaml"]

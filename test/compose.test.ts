@@ -239,14 +239,14 @@ t.test('the proxy and the connector share one simulator CA: a named volume at th
   t.ok(proxy !== undefined && Object.keys(compose.volumes ?? {}).includes(proxy), `${proxy} is a named volume declared under volumes:`);
 });
 
-t.test('the proxy publishes 20003, 20004 and 8080 on the host, on the ports its config listens on', async (t) => {
-  t.same(publishedOf('proxy'), ['20003:20003', '20004:20004', '8080:8080'], 'proxy ports');
+t.test('the proxy publishes 20003, 20004, 8080 and 8443 on the host, on the ports its config listens on', async (t) => {
+  t.same(publishedOf('proxy'), ['20003:20003', '20004:20004', '8080:8080', '8443:8443'], 'proxy ports');
   t.same(publishedOf('connector'), [], 'the connector publishes nothing: it only dials out');
   for (const b of backendServices) t.same(publishedOf(b), [], `${b} publishes nothing: it is on-premise`);
   const config = loadConfigFile(join(ROOT, optionOf(commandOf('proxy'), '--config')!), environmentOf('proxy'));
   const containerPorts = publishedOf('proxy').map((p) => Number(p.split(':')[1])).sort();
-  t.same(containerPorts, [config.proxy.httpPort, config.proxy.socks5Port, config.proxy.tokenServicePort].sort(),
-    'the published container ports are the HTTP proxy, SOCKS5 and token service ports of the config');
+  t.same(containerPorts, [config.proxy.httpPort, config.proxy.socks5Port, config.proxy.tokenServicePort, config.proxy.tokenServiceHttpsPort].sort(),
+    'the published container ports are the HTTP proxy, SOCKS5 and token service (HTTP and HTTPS) ports of the config');
   t.equal(config.proxy.host, '0.0.0.0', 'the proxy binds all interfaces of its container');
 });
 
@@ -380,7 +380,7 @@ t.test('the Dockerfile builds what it runs: COPY sources, ENTRYPOINT and CMD exi
   const user = inFinal('USER').at(-1)?.args;
   t.ok(user && !/^(root|0)(:|$)/.test(user), `the services run as a non-root user (${user})`);
   const exposed = inFinal('EXPOSE').flatMap((i) => i.args.split(/\s+/)).map((p) => Number(p.split('/')[0]));
-  t.same(exposed.slice().sort(), [20003, 20004, 8080, 8042].sort(), 'EXPOSE names the proxy, SOCKS5, token and tunnel ports');
+  t.same(exposed.slice().sort(), [20003, 20004, 8080, 8443, 8042].sort(), 'EXPOSE names the proxy, SOCKS5, token (HTTP, HTTPS) and tunnel ports');
   for (const p of publishedOf('proxy')) t.ok(exposed.includes(Number(p.split(':')[1])), `published port ${p} is exposed`);
 });
 
