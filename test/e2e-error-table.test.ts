@@ -2,6 +2,7 @@
 // real sockets: the status, the exact text, the error code header, and never a token in any answer
 // or log line.
 import t from 'tap';
+import { freePort } from './helpers/cli-process.js';
 import net, { type AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { startSimulator } from '../src/simulator.js';
@@ -11,15 +12,8 @@ import { expectError } from './helpers/expect-error.js';
 import { captureLog } from './helpers/log-capture.js';
 import { expiredToken, keysFromFile } from './helpers/tokens.js';
 
-/** A port nothing listens on: bound once, then released. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/** A port nothing listens on: free a moment ago (the OS picked it via port 0), released again. */
+const closedPort = freePort;
 
 const keyFile = signingKeyFile((fn) => t.teardown(fn));
 const deadPort = await closedPort();

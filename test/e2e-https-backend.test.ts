@@ -3,13 +3,13 @@
 // The certificates are made here with openssl (a self-signed one for 127.0.0.1, and a stranger).
 import t from 'tap';
 import https from 'node:https';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { startSimulator } from '../src/simulator.js';
+import { selfSignedCertificate } from './helpers/tls-files.js';
 import { mapping, world } from './helpers/configs.js';
 import { proxyRequest } from './helpers/proxy-client.js';
 import { expectError } from './helpers/expect-error.js';
@@ -17,16 +17,7 @@ import { expectError } from './helpers/expect-error.js';
 const dir = mkdtempSync(join(tmpdir(), 'scc-sim-e2e-tls-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A self-signed certificate (its own CA) for 127.0.0.1; returns the file names. */
-function selfSigned(name: string): { key: string; cert: string } {
-  const key = join(dir, `${name}-key.pem`);
-  const cert = join(dir, `${name}-cert.pem`);
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-  ], { stdio: 'pipe' });
-  return { key, cert };
-}
+const selfSigned = (name: string) => selfSignedCertificate(dir, name);
 
 const backendCert = selfSigned('backend');
 const strangerCert = selfSigned('stranger');

@@ -4,28 +4,20 @@
 import t from 'tap';
 import net from 'node:net';
 import tls from 'node:tls';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { startSimulator } from '../src/simulator.js';
+import { selfSignedCertificate } from './helpers/tls-files.js';
 import { mapping, world } from './helpers/configs.js';
 import { sapSocksConnect } from './helpers/socks-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'scc-sim-e2e-tcps-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-function selfSigned(name: string): { key: string; cert: string } {
-  const key = join(dir, `${name}-key.pem`);
-  const cert = join(dir, `${name}-cert.pem`);
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-  ], { stdio: 'pipe' });
-  return { key, cert };
-}
+const selfSigned = (name: string) => selfSignedCertificate(dir, name);
 
 const backendCert = selfSigned('tls-echo');
 let tlsSessions = 0;

@@ -4,6 +4,7 @@
 // known signing key and one TCP mapping to a closed port; a second world has its connector at
 // location LOC1. Reply codes: sap-contract.md §2.2.
 import t, { type Test } from 'tap';
+import { freePort } from './helpers/cli-process.js';
 import net, { type AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
@@ -26,15 +27,8 @@ const CHOSE_SAP = Buffer.from([0x05, 0x80]);
 const AUTH_OK = Buffer.from([0x01, 0x00]);
 const AUTH_FAILED = Buffer.from([0x01, 0x01]);
 
-/** A local port that was free a moment ago and has nothing listening on it now. */
-async function closedLocalPort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/** A port nothing listens on: free a moment ago (the OS picked it via port 0), released again. */
+const closedLocalPort = freePort;
 
 function* randomChunks(total: number, size = MiB): Generator<Buffer> {
   for (let sent = 0; sent < total; sent += size) yield randomBytes(Math.min(size, total - sent));
