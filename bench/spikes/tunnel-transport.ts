@@ -15,11 +15,16 @@
 //               whose createConnection hands out pooled tunnel sockets (keep-alive)
 //   h1-undici   the same K sockets, proxy sends with undici.Pool (connect → pooled socket), dispatch()
 //
+// All variants are up at once (idle ones cost nothing); each round measures direct and every variant
+// in a rotated order, and ratios are taken against the same round's direct window: on a 2-CPU VM
+// the direct rate alone swings 2× over a couple of minutes.
+//
 // Environment: SPIKE_SECONDS (10), SPIKE_WARMUP (2), SPIKE_CONNECTIONS (64), SPIKE_POOL (64),
-// SPIKE_BYTES (536870912), SPIKE_VARIANTS (h2,h1-node,h1-undici).
+// SPIKE_ROUNDS (2), SPIKE_BYTES (536870912), SPIKE_VARIANTS (h2,h1-node,h1-undici), SPIKE_PROF (a folder:
+// CPU-profile proxies and connectors, summarise round 1's measured windows).
 import http from 'node:http';
 import http2 from 'node:http2';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir, availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,10 +32,11 @@ import type { Socket } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import httpProxy from 'http-proxy';
 import { nextHopHeaders, TUNNEL_H2_SETTINGS, TUNNEL_MAX_SESSION_MEMORY_MB, TUNNEL_SESSION_WINDOW } from '../../services/shared/tunnel-protocol.js';
-import { installCleanup, spawnTracked, stop, stopAll } from '../children.js';
+import { installCleanup, isStopping, spawnTracked, stopAll } from '../children.js';
 import { runLoad, type LoadResult } from '../load.js';
-import { cpuMicros } from '../procfs.js';
+import { cpuMicros, machineCpu } from '../procfs.js';
 import { freePorts } from '../ports.js';
+import { summarise } from '../profile-summary.js';
 
 type Variant = 'h2' | 'h1-node' | 'h1-undici';
 const VARIANTS: Variant[] = ['h2', 'h1-node', 'h1-undici'];
@@ -302,13 +308,18 @@ const cfg = {
   warmup: num('SPIKE_WARMUP', 2),
   connections: num('SPIKE_CONNECTIONS', 64),
   pool: num('SPIKE_POOL', 64),
+  rounds: Math.max(1, num('SPIKE_ROUNDS', 2)),
   bytes: num('SPIKE_BYTES', 512 * 1024 * 1024),
+  /** A folder: run proxies and connectors with --cpu-prof there, summarise each round-1 window. */
+  prof: env.SPIKE_PROF || '',
   variants: (env.SPIKE_VARIANTS || VARIANTS.join(',')).split(',').map((s) => s.trim()) as Variant[],
 };
 const log = (s: string) => console.log(s);
 
 function startRole(args: string[], label: string): Promise<ChildProcess> {
-  const child = spawnTracked(process.execPath, [SELF, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const prof = cfg.prof && args[0] !== 'backend'
+    ? ['--cpu-prof', `--cpu-prof-dir=${cfg.prof}`, `--cpu-prof-name=${args[1]}-${args[0]}.cpuprofile`] : [];
+  const child = spawnTracked(process.execPath, [...prof, SELF, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${label} not ready within 15 s`)), 15_000);
     let buf = '';
@@ -316,7 +327,11 @@ function startRole(args: string[], label: string): Promise<ChildProcess> {
       buf += c;
       if (buf.includes('READY\n')) { clearTimeout(timer); resolve(child); }
     });
-    child.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`${label} exited (${code ?? sig}) before it was ready`)); });
+    child.once('exit', (code, sig) => {
+      clearTimeout(timer);
+      reject(new Error(`${label} exited (${code ?? sig}) before it was ready`));
+      if (code !== 0) console.error(`${label} (pid ${child.pid}) exited with ${code ?? sig}`);
+    });
   });
 }
 
@@ -351,92 +366,135 @@ async function smoke(label: string, port: number, prefix: string): Promise<void>
   if (c.status !== 404) throw new Error(`smoke ${label}: GET /nope gave ${c.status}`);
 }
 
-interface Measured { load: LoadResult; cpu: Record<string, number>; loadgenCores: number }
+interface Measured { load: LoadResult; cpu: Record<string, number>; softirqUs: number; busy: number; window: { from: number; to: number } }
 async function measure(label: string, port: number, path: string, pids: Record<string, number>, dir: string): Promise<Measured> {
   const headers: Record<string, string> = path.startsWith('http://') ? { Host: VHOST } : {};
   const spec = { port, path, headers, connections: cfg.connections, threads: 1 };
   if (cfg.warmup > 0) await runLoad('wrk', { ...spec, seconds: cfg.warmup }, dir);
   const before = Object.fromEntries(Object.entries(pids).map(([r, pid]) => [r, cpuMicros(pid)]));
+  const m0 = machineCpu();
   const t0 = process.hrtime.bigint();
   const load = await runLoad('wrk', { ...spec, seconds: cfg.seconds }, dir);
   const windowUs = Number(process.hrtime.bigint() - t0) / 1000;
-  const cpu = Object.fromEntries(Object.entries(pids).map(([r, pid]) => [r, (cpuMicros(pid) - before[r]) / load.requests]));
+  const window = { from: Number(t0 / 1000n), to: Number(t0 / 1000n) + windowUs };
+  const m1 = machineCpu();
+  const used = Object.fromEntries(Object.entries(pids).map(([r, pid]) => [r, cpuMicros(pid) - before[r]]));
+  const cpu = Object.fromEntries(Object.entries(used).map(([r, us]) => [r, us / load.requests]));
+  // Machine-wide view of the window: how many of the CPUs were busy, how much in softirq (charged
+  // to no process), and how much in processes other than ours and wrk (noise from outside).
+  const cores = (m1.totalUs - m0.totalUs) / windowUs;
+  const busy = (m1.processUs + m1.irqUs - m0.processUs - m0.irqUs) / windowUs;
+  const irqUs = m1.irqUs - m0.irqUs;
+  const ours = Object.values(used).reduce((a, b) => a + b, 0) / windowUs;
+  const other = Math.max(0, (m1.processUs - m0.processUs) / windowUs - ours - load.loadgenCpuUs / windowUs);
   const errors = Object.entries(load.errors).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ');
   log(`  ${label}: ${load.requests} req in ${load.seconds.toFixed(1)} s = ${load.rps.toFixed(0)} req/s, p50 ${(load.p50 / 1000).toFixed(2)} ms, p99 ${(load.p99 / 1000).toFixed(2)} ms; `
-    + `CPU µs/req ${Object.entries(cpu).map(([r, v]) => `${r} ${v.toFixed(1)}`).join(', ')}; wrk ${(load.loadgenCpuUs / windowUs).toFixed(2)} cores${errors ? `; ERRORS ${errors}` : ''}`);
-  return { load, cpu, loadgenCores: load.loadgenCpuUs / windowUs };
+    + `CPU µs/req ${Object.entries(cpu).map(([r, v]) => `${r} ${v.toFixed(1)}`).join(', ')}, softirq ${(irqUs / load.requests).toFixed(1)}; wrk ${(load.loadgenCpuUs / windowUs).toFixed(2)} cores; `
+    + `machine busy ${busy.toFixed(2)}/${cores.toFixed(0)} cores (measured processes ${ours.toFixed(2)}, other processes ${other.toFixed(2)})${errors ? `; ERRORS ${errors}` : ''}`);
+  return { load, cpu, softirqUs: irqUs / load.requests, busy, window };
 }
 
-async function download(label: string, port: number, prefix: string): Promise<number> {
+/** read/write syscalls so far (/proc/<pid>/io), to see how finely a stream is chopped. */
+function syscalls(pid: number): { r: number; w: number } {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return { r: Number(/^syscr: (\d+)/m.exec(io)?.[1]), w: Number(/^syscw: (\d+)/m.exec(io)?.[1]) };
+  } catch { return { r: NaN, w: NaN }; }
+}
+
+async function download(label: string, port: number, prefix: string, pids: Record<string, number>): Promise<number> {
+  const before = Object.fromEntries(Object.entries(pids).map(([r, pid]) => [r, cpuMicros(pid)]));
+  const sys0 = Object.fromEntries(Object.entries(pids).map(([r, pid]) => [r, syscalls(pid)]));
   const a = await get(port, `${prefix}/bytes/${cfg.bytes}`, false);
   if (a.status !== 200 || a.bytes !== cfg.bytes || Number(a.headers['content-length']) !== cfg.bytes) {
     throw new Error(`${label}: expected 200 with ${cfg.bytes} bytes, got ${a.status}, ${a.bytes} bytes`);
   }
   const mbps = a.bytes / 1e6 / a.seconds;
-  log(`  ${label}: ${a.bytes} bytes in ${a.seconds.toFixed(2)} s = ${mbps.toFixed(0)} MB/s (length verified)`);
+  const cores = Object.entries(pids).map(([r, pid]) => `${r} ${((cpuMicros(pid) - before[r]) / 1e6 / a.seconds).toFixed(2)}`).join(', ');
+  const kb = (n: number) => (n > 0 ? (a.bytes / n / 1024).toFixed(0) : '-');
+  const sys = Object.entries(pids).map(([r, pid]) => { const x = syscalls(pid); return `${r} ${kb(x.r - sys0[r].r)}/${kb(x.w - sys0[r].w)}`; }).join(', ');
+  log(`  ${label}: ${a.bytes} bytes in ${a.seconds.toFixed(2)} s = ${mbps.toFixed(0)} MB/s (length verified); CPU cores ${cores}; KiB per read/write syscall ${sys}`);
   return mbps;
 }
 
+type Name = 'direct' | Variant;
+interface Target { name: Name; port: number; prefix: string; pids: Record<string, number> }
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
 async function orchestrate(): Promise<void> {
   installCleanup();
+  const unknown = cfg.variants.filter((v) => !VARIANTS.includes(v));
+  if (unknown.length > 0) throw new Error(`unknown variant(s) ${unknown.join(', ')}: choose from ${VARIANTS.join(', ')}`);
   const dir = mkdtempSync(join(tmpdir(), 'scc-sim-spike-'));
   const undiciName = 'undici';
   const undiciThere = await import(undiciName).then(() => true, () => false);
   log(`tunnel-transport spike — ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`);
-  log(`  wrk -t1 -c${cfg.connections}, warm-up ${cfg.warmup} s, measure ${cfg.seconds} s; pool K=${cfg.pool}; download ${cfg.bytes} bytes`);
+  log(`  wrk -t1 -c${cfg.connections}, warm-up ${cfg.warmup} s + measure ${cfg.seconds} s per window; ${cfg.rounds} rounds, order rotated each round; `
+    + `pool K=${cfg.pool}; download ${cfg.bytes} bytes per target per round`);
   const [backendPort] = await freePorts(1);
   const backendProc = await startRole(['backend', String(backendPort)], 'backend');
   await smoke('direct', backendPort, '');
-
-  log('\ndirect (wrk → backend)');
-  const direct1 = await measure('direct', backendPort, '/', { backend: backendProc.pid! }, dir);
-  const directMBps = await download('download direct', backendPort, '');
-
-  const rows: { variant: Variant; m: Measured; mbps: number }[] = [];
+  const targets: Target[] = [{ name: 'direct', port: backendPort, prefix: '', pids: { backend: backendProc.pid! } }];
   for (const variant of cfg.variants) {
-    log(`\n${variant} (wrk → proxy → tunnel → connector → backend)`);
-    if (variant === 'h1-undici' && !undiciThere) { log('  SKIPPED: undici is not in node_modules'); continue; }
+    if (variant === 'h1-undici' && !undiciThere) { log('  h1-undici SKIPPED: undici is not in node_modules'); continue; }
     const [httpPort, tunnelPort] = await freePorts(2);
     const proxyProc = await startRole(['proxy', variant, String(httpPort), String(tunnelPort), String(cfg.pool)], `${variant} proxy`);
     const connectorProc = await startRole(['connector', variant, String(tunnelPort), String(backendPort), String(cfg.pool)], `${variant} connector`);
-    try {
-      await smoke(variant, httpPort, `http://${VHOST}`);
-      log('  smoke: GET / = "Hello World!", GET /bytes/1000003 byte-exact, GET /nope = 404');
-      const m = await measure(variant, httpPort, `http://${VHOST}/`,
-        { proxy: proxyProc.pid!, connector: connectorProc.pid!, backend: backendProc.pid! }, dir);
-      const mbps = await download(`download ${variant}`, httpPort, `http://${VHOST}`);
-      rows.push({ variant, m, mbps });
-    } finally {
-      await stop(connectorProc, 2000);
-      await stop(proxyProc, 2000);
+    await smoke(variant, httpPort, `http://${VHOST}`);
+    targets.push({ name: variant, port: httpPort, prefix: `http://${VHOST}`, pids: { proxy: proxyProc.pid!, connector: connectorProc.pid!, backend: backendProc.pid! } });
+  }
+  log(`  all up; smoke checks passed for ${targets.map((t) => t.name).join(', ')}: GET / = "Hello World!", GET /bytes/1000003 byte-exact, GET /nope = 404`);
+
+  const runs = new Map<Name, { m: Measured; mbps: number; ratio: number; dlRatio: number }[]>(targets.map((t) => [t.name, []]));
+  for (let r = 0; r < cfg.rounds; r += 1) {
+    const order = targets.map((_, i) => targets[(i + r) % targets.length]);
+    log(`\nround ${r + 1}: ${order.map((t) => t.name).join(' → ')}`);
+    const m = new Map<Name, Measured>();
+    for (const t of order) m.set(t.name, await measure(t.name, t.port, t.prefix === '' ? '/' : `${t.prefix}/`, t.pids, dir));
+    const dl = new Map<Name, number>();
+    for (const t of order) dl.set(t.name, await download(`download ${t.name}`, t.port, t.prefix, t.pids));
+    for (const t of targets) {
+      runs.get(t.name)!.push({ m: m.get(t.name)!, mbps: dl.get(t.name)!,
+        ratio: m.get(t.name)!.load.rps / m.get('direct')!.load.rps, dlRatio: dl.get(t.name)! / dl.get('direct')! });
     }
   }
 
-  log('\ndirect again (drift check)');
-  const direct2 = await measure('direct', backendPort, '/', { backend: backendProc.pid! }, dir);
-  const directRps = (direct1.load.rps + direct2.load.rps) / 2;
-
-  log(`\nSummary (ratios against the mean of both direct runs, ${directRps.toFixed(0)} req/s; download direct ${directMBps.toFixed(0)} MB/s)`);
-  log('  variant     req/s   ratio  p50 ms  p99 ms  proxy µs  conn µs  p+c µs  backend µs  MB/s  ratio');
-  for (const { variant, m, mbps } of rows) {
-    log(`  ${variant.padEnd(10)} ${m.load.rps.toFixed(0).padStart(6)}  ${(m.load.rps / directRps).toFixed(3).padStart(5)}×  ${(m.load.p50 / 1000).toFixed(2).padStart(6)}  ${(m.load.p99 / 1000).toFixed(2).padStart(6)}`
-      + `  ${m.cpu.proxy.toFixed(1).padStart(8)}  ${m.cpu.connector.toFixed(1).padStart(7)}  ${(m.cpu.proxy + m.cpu.connector).toFixed(1).padStart(6)}`
-      + `  ${m.cpu.backend.toFixed(1).padStart(10)}  ${mbps.toFixed(0).padStart(4)}  ${(mbps / directMBps).toFixed(2)}×`);
+  log(`\nSummary: mean of ${cfg.rounds} rounds; ratios are taken per round against that round's direct window, then averaged`);
+  log('  target       req/s   ratio  p50 ms  p99 ms  proxy µs  conn µs  p+c µs  backend µs  softirq µs  busy   MB/s  ratio');
+  const f = (x: number, w: number, d = 1) => x.toFixed(d).padStart(w);
+  for (const t of targets) {
+    const rs = runs.get(t.name)!;
+    const cpu = (role: string) => mean(rs.map((x) => x.m.cpu[role] ?? NaN));
+    const proxyUs = cpu('proxy');
+    const connUs = cpu('connector');
+    log(`  ${t.name.padEnd(10)} ${f(mean(rs.map((x) => x.m.load.rps)), 7, 0)}  ${f(mean(rs.map((x) => x.ratio)), 5, 3)}×  ${f(mean(rs.map((x) => x.m.load.p50)) / 1000, 6, 2)}  ${f(mean(rs.map((x) => x.m.load.p99)) / 1000, 6, 2)}`
+      + `  ${t.name === 'direct' ? '       -        -       -' : `${f(proxyUs, 8)}  ${f(connUs, 7)}  ${f(proxyUs + connUs, 6)}`}  ${f(cpu('backend'), 10)}  ${f(mean(rs.map((x) => x.m.softirqUs)), 10)}`
+      + `  ${f(mean(rs.map((x) => x.m.busy)), 4, 2)}  ${f(mean(rs.map((x) => x.mbps)), 5, 0)}  ${f(mean(rs.map((x) => x.dlRatio)), 4, 2)}×`);
   }
-  log(`  direct p50 ${(direct1.load.p50 / 1000).toFixed(2)} / ${(direct2.load.p50 / 1000).toFixed(2)} ms, p99 ${(direct1.load.p99 / 1000).toFixed(2)} / ${(direct2.load.p99 / 1000).toFixed(2)} ms, backend ${direct1.cpu.backend.toFixed(1)} / ${direct2.cpu.backend.toFixed(1)} µs/req`);
-  await stopAll(2000);
+  await stopAll(2000); // children exit(0) on SIGTERM, which writes their --cpu-prof files
+  if (cfg.prof) {
+    for (const t of targets.slice(1)) {
+      const { m } = runs.get(t.name)![0];
+      for (const role of ['proxy', 'connector']) {
+        const file = join(cfg.prof, `${t.name}-${role}.cpuprofile`);
+        log(`\n${summarise(file, { top: 25, window: { ...m.window, label: `round 1 ${t.name} window` }, requests: m.load.requests }).text}`);
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 const [role, ...args] = process.argv.slice(2);
 if (role === undefined) {
   orchestrate().then(() => process.exit(0), async (err) => {
+    if (isStopping()) return; // SIGINT/SIGTERM: installCleanup stops the children and exits
     console.error(`\nspike failed: ${(err as Error).stack ?? err}`);
     await stopAll(2000);
     process.exit(1);
   });
 } else {
   exitWithParent();
+  process.once('SIGTERM', () => process.exit(0)); // a clean exit writes the --cpu-prof file
   const n = (i: number) => Number(args[i]);
   if (role === 'backend') backend(n(0));
   else if (role === 'proxy') void proxy(args[0] as Variant, n(1), n(2), n(3)).catch((err) => { console.error(err); process.exit(1); });
