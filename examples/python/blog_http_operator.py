@@ -7,10 +7,11 @@ then:
     python3 examples/python/blog_http_operator.py
 It prints "Generator Start", "Hello World!", "Generator End", as the blog's DI console does.
 
-Only the first part below stands in for Data Intelligence: the connection that DI's connection
-management would hand the operator (`api.config.http_connection`, with the gateway's proxy host,
-port and a fresh token) and the three `api` calls the blog uses. The operator code after the
-marker is the blog's, unchanged. Settings come from the environment (defaults = seed-blog.yaml).
+This file only stands in for Data Intelligence: the connection that DI's connection management
+would hand the operator (`api.config.http_connection`, with the gateway's proxy host, port and a
+fresh token) and the three `api` calls the blog uses. The operator code is the blog's, unchanged,
+in examples/di/blog_operator.py (which examples/di/run_operator.py runs against the simulator's
+DI connection view). Settings come from the environment (defaults = seed-blog.yaml).
 """
 import base64
 import os
@@ -59,25 +60,7 @@ class api:  # noqa: N801 - the name DI gives it
         func()
 
 
-# ---- the blog's operator code, unchanged ----
-http_connection = api.config.http_connection
-
-
-def gen():
-    api.logger.info("Generator Start")
-    url = f"""http://{http_connection["connectionProperties"]["host"]}:{http_connection["connectionProperties"]["port"]}"""
-
-    headers = {
-        "proxy-authorization": "Bearer " + http_connection["gateway"]["authentication"],
-        "SAP-Connectivity-SCC-Location_ID": "FELIXLAPTOP"
-    }
-
-    proxies = {
-        "http": f"""http://{http_connection["gateway"]["host"]}:{http_connection["gateway"]["port"]}/"""
-    }
-    res = requests.get(url=url, headers=headers, proxies=proxies)
-    api.logger.info(res.text)
-    api.logger.info("Generator End")
-
-
-api.add_generator(gen)
+# ---- the blog's operator code, unchanged: examples/di/blog_operator.py, run with this `api` ----
+OPERATOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "di", "blog_operator.py")
+with open(OPERATOR, encoding="utf-8") as f:
+    exec(compile(f.read(), OPERATOR, "exec"), {"__name__": "__operator__", "api": api})
