@@ -130,6 +130,7 @@ function printBanner(urls: { httpProxy: string; tokenService: string; tokenServi
   const lines = [
     '', 'scc-sim is up.',
     `  HTTP proxy     ${urls.httpProxy}`,
+    `  SOCKS5 proxy   ${urls.socks5Proxy}   (authentication method 0x80)`,
     `  token service  ${urls.tokenService}/oauth/token   (JWKS: /token_keys, status: ${urls.tokenService}/)`,
     `                 ${urls.tokenServiceHttps}/oauth/token   (CA: ${urls.caFile})`,
     `  tunnel         ${urls.tunnel}`,
