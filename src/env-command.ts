@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Config } from '../services/shared/config-schema.js';
 import { defaultCaDir, loadOrCreateCa } from '../services/shared/sim-ca.js';
-import { loadSigningKeys } from '../services/proxy/token-keys.js';
+import { loadSigningKeys } from '../services/xsuaa/token-keys.js';
 import { buildDefaultEnv, buildVcapServices, configuredUrls } from './vcap-services.js';
 
 export interface EnvCommandOptions {

@@ -4,7 +4,7 @@ import t from 'tap';
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { instanceGuid } from '../services/shared/service-instance.js';
-import { NOT_FOUND_MESSAGE } from '../services/proxy/destination-service.js';
+import { NOT_FOUND_MESSAGE } from '../services/destination/destination-service.js';
 import { startSimulator, type Simulator } from '../src/simulator.js';
 import { CLIENT_A, DESTINATION_CLIENT_A, SUBACCOUNT_A, SUBACCOUNT_B, world } from './helpers/configs.js';
 

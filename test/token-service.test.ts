@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { parseConfig } from '../services/shared/config-load.js';
-import { createClientDirectory } from '../services/proxy/client-directory.js';
-import { loadSigningKeys } from '../services/proxy/token-keys.js';
-import { registerTokenService } from '../services/proxy/token-service.js';
-import { createTokenVerifier } from '../services/proxy/token-verifier.js';
+import { createClientDirectory } from '../services/xsuaa/client-directory.js';
+import { loadSigningKeys } from '../services/xsuaa/token-keys.js';
+import { registerTokenService } from '../services/xsuaa/token-service.js';
+import { createTokenVerifier } from '../services/xsuaa/token-verifier.js';
 
 const SUBACCOUNT = '7e5f4c1a-0000-4000-8000-0000000000aa';
 const CLIENT = 'sb-conn!b1|connectivity!b137';

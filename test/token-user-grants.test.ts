@@ -5,8 +5,8 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
-import { issueUserToken, JWT_BEARER } from '../services/proxy/token-issuer.js';
-import { userIdentity } from '../services/proxy/user-directory.js';
+import { issueUserToken, JWT_BEARER } from '../services/xsuaa/token-issuer.js';
+import { userIdentity } from '../services/xsuaa/user-directory.js';
 import { startSimulator } from '../src/simulator.js';
 import { resignedCopy, strangerKey } from './helpers/tokens.js';
 

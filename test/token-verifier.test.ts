@@ -2,10 +2,10 @@ import t from 'tap';
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT, decodeJwt, type JWTPayload } from 'jose';
 import { parseConfig } from '../services/shared/config-load.js';
-import { createClientDirectory } from '../services/proxy/client-directory.js';
-import { loadSigningKeys, signingKeysFrom } from '../services/proxy/token-keys.js';
-import { issueClientCredentialsToken } from '../services/proxy/token-issuer.js';
-import { createTokenVerifier, type TokenDecision } from '../services/proxy/token-verifier.js';
+import { createClientDirectory } from '../services/xsuaa/client-directory.js';
+import { loadSigningKeys, signingKeysFrom } from '../services/xsuaa/token-keys.js';
+import { issueClientCredentialsToken } from '../services/xsuaa/token-issuer.js';
+import { createTokenVerifier, type TokenDecision } from '../services/xsuaa/token-verifier.js';
 
 const A = '1f0a7c2e-aaaa-4bbb-8ccc-000000000001';
 const B = '1f0a7c2e-aaaa-4bbb-8ccc-000000000002';

@@ -2,10 +2,10 @@ import t from 'tap';
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT, decodeJwt, type JWTPayload } from 'jose';
 import { parseConfig } from '../services/shared/config-load.js';
-import { issueClientCredentialsToken, issueUserToken, JWT_BEARER } from '../services/proxy/token-issuer.js';
-import { loadSigningKeys } from '../services/proxy/token-keys.js';
-import { userIdentity } from '../services/proxy/user-directory.js';
-import { createUserTokenVerifier, type UserDecision } from '../services/proxy/user-token-verifier.js';
+import { issueClientCredentialsToken, issueUserToken, JWT_BEARER } from '../services/xsuaa/token-issuer.js';
+import { loadSigningKeys } from '../services/xsuaa/token-keys.js';
+import { userIdentity } from '../services/xsuaa/user-directory.js';
+import { createUserTokenVerifier, type UserDecision } from '../services/xsuaa/user-token-verifier.js';
 
 const A = '3c3c3c3c-aaaa-4bbb-8ccc-00000000000a';
 const B = '3c3c3c3c-aaaa-4bbb-8ccc-00000000000b';

@@ -12,7 +12,7 @@ import { INTERNAL_HEADER_PREFIX, RULE_HEADER, nextHopHeaders } from '../shared/t
 import { parseProxyTarget } from './absolute-url.js';
 import type { PrincipalCheck, PrincipalDecision } from './principal-check.js';
 import type { TunnelRegistry } from './tunnel-registry.js';
-import type { TokenDecision } from './token-verifier.js';
+import type { TokenDecision } from '../xsuaa/token-verifier.js';
 
 export const LOCATION_HEADER = 'sap-connectivity-scc-location_id';
 

@@ -6,7 +6,7 @@
 // (principal-header.ts) — never the token. No fastify; a decision that explains itself.
 import type { IncomingHttpHeaders } from 'node:http';
 import { encodePrincipal, type Principal } from '../shared/principal-header.js';
-import type { UserDecision, UserTokenVerifier } from './user-token-verifier.js';
+import type { UserDecision, UserTokenVerifier } from '../xsuaa/user-token-verifier.js';
 
 export const USER_AUTH_HEADER = 'sap-connectivity-authentication';
 export const TECHNICAL_AUTH_HEADER = 'sap-connectivity-technical-authentication';

@@ -8,20 +8,20 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../shared/config-schema.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { defaultCaDir, loadOrCreateCa, type SimCa } from '../shared/sim-ca.js';
-import { createClientDirectory } from './client-directory.js';
-import { destinationServicePlugin } from './destination-service.js';
-import { diConnectionsPlugin } from './di-connections.js';
+import { createClientDirectory } from '../xsuaa/client-directory.js';
+import { destinationServicePlugin } from '../destination/destination-service.js';
+import { diConnectionsPlugin } from '../di/di-connections.js';
 import { createForwardProxy } from './forward-proxy.js';
 import { createPrincipalCheck } from './principal-check.js';
-import { registerStatusPage } from './status-page.js';
-import { loadSigningKeys, type SigningKeys } from './token-keys.js';
-import { registerTokenService } from './token-service.js';
-import { createTokenVerifier, type TokenVerifier } from './token-verifier.js';
+import { registerStatusPage } from '../cockpit/status-page.js';
+import { loadSigningKeys, type SigningKeys } from '../xsuaa/token-keys.js';
+import { registerTokenService } from '../xsuaa/token-service.js';
+import { createTokenVerifier, type TokenVerifier } from '../xsuaa/token-verifier.js';
 import { createSocks5Server, REP } from './socks5-server.js';
 import { openTcpOverTunnel } from './tunnel-connect.js';
 import { createTunnelEndpoint } from './tunnel-endpoint.js';
 import { TunnelRegistry } from './tunnel-registry.js';
-import { createUserTokenVerifier, type UserTokenVerifier } from './user-token-verifier.js';
+import { createUserTokenVerifier, type UserTokenVerifier } from '../xsuaa/user-token-verifier.js';
 
 export interface ProxyPorts {
   httpPort: number;

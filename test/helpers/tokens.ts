@@ -3,8 +3,8 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SignJWT } from 'jose';
-import { signingKeysFrom, type SigningKeys } from '../../services/proxy/token-keys.js';
-import { issueClientCredentialsToken } from '../../services/proxy/token-issuer.js';
+import { signingKeysFrom, type SigningKeys } from '../../services/xsuaa/token-keys.js';
+import { issueClientCredentialsToken } from '../../services/xsuaa/token-issuer.js';
 import type { Simulator } from '../../src/simulator.js';
 
 /** The simulator's signing key, read from the PEM file given as `proxy.signingKeyFile`. */

@@ -12,9 +12,9 @@
 // The token service URL of the destination (tokenServiceURL) is not called: the simulator's own
 // token service issues the token for a client of the config.
 import type { Config, DestinationConfig, SubaccountConfig } from '../shared/config-schema.js';
-import type { ClientDirectory, ClientEntry } from './client-directory.js';
-import { issueClientCredentialsToken } from './token-issuer.js';
-import type { SigningKeys } from './token-keys.js';
+import type { ClientDirectory, ClientEntry } from '../xsuaa/client-directory.js';
+import { issueClientCredentialsToken } from '../xsuaa/token-issuer.js';
+import type { SigningKeys } from '../xsuaa/token-keys.js';
 
 export interface AuthToken {
   type: string;

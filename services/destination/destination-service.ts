@@ -10,10 +10,10 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config, DestinationConfig } from '../shared/config-schema.js';
 import { instanceGuid } from '../shared/service-instance.js';
-import type { ClientDirectory, ClientEntry } from './client-directory.js';
+import type { ClientDirectory, ClientEntry } from '../xsuaa/client-directory.js';
 import { authTokensFor } from './destination-auth-tokens.js';
-import type { SigningKeys } from './token-keys.js';
-import type { TokenVerifier } from './token-verifier.js';
+import type { SigningKeys } from '../xsuaa/token-keys.js';
+import type { TokenVerifier } from '../xsuaa/token-verifier.js';
 
 export interface DestinationServiceOptions {
   keys: SigningKeys;

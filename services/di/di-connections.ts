@@ -9,10 +9,10 @@
 // subaccount; a connection of another subaccount answers 404, as if it did not exist.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config, DiConnectionConfig } from '../shared/config-schema.js';
-import type { ClientDirectory, ClientEntry } from './client-directory.js';
-import { issueClientCredentialsToken } from './token-issuer.js';
-import type { SigningKeys } from './token-keys.js';
-import type { TokenVerifier } from './token-verifier.js';
+import type { ClientDirectory, ClientEntry } from '../xsuaa/client-directory.js';
+import { issueClientCredentialsToken } from '../xsuaa/token-issuer.js';
+import type { SigningKeys } from '../xsuaa/token-keys.js';
+import type { TokenVerifier } from '../xsuaa/token-verifier.js';
 
 export interface DiConnectionsOptions {
   keys: SigningKeys;

@@ -2,7 +2,7 @@
 // subaccount and location ID. GET /status answers JSON, GET / a small HTML page.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../shared/config-schema.js';
-import type { TunnelRegistry } from './tunnel-registry.js';
+import type { TunnelRegistry } from '../proxy/tunnel-registry.js';
 
 export interface StatusPageOptions {
   config: Config;
