@@ -22,6 +22,8 @@ export const BROWSER_USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/5
 
 export class BrowserClient {
   private cookies: Cookie[] = [];
+  /** Every Set-Cookie line received, in order. */
+  readonly setCookieLog: string[] = [];
 
   /** Cookie names the jar holds for `host`. */
   cookieNames(host: string): string[] {
@@ -34,6 +36,30 @@ export class BrowserClient {
 
   /** Fills and submits the first form of `page` with `fields` (hidden fields are kept). */
   async submitForm(page: Page, fields: Record<string, string>): Promise<Page> {
+    const { action, body } = this.formOf(page, fields);
+    return this.navigate(action, { method: 'POST', body, contentType: 'application/x-www-form-urlencoded' }, [page.url]);
+  }
+
+  /** The same, but the answer is returned as it is (no redirect followed). */
+  async submitFormNoFollow(page: Page, fields: Record<string, string>): Promise<Response> {
+    const { action, body } = this.formOf(page, fields);
+    return this.fetchNoFollow(action, { method: 'POST', body, contentType: 'application/x-www-form-urlencoded' });
+  }
+
+  /** One request with this browser's cookies; the response is returned as it is. */
+  async fetchNoFollow(url: string, req: { method: string; body?: string; contentType?: string } = { method: 'GET' }): Promise<Response> {
+    const headers: Record<string, string> = { 'user-agent': BROWSER_USER_AGENT, accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+    const cookie = this.cookieHeader(new URL(url));
+    if (cookie !== '') headers.cookie = cookie;
+    if (req.body !== undefined) headers['content-type'] = req.contentType!;
+    const res = await fetch(url, { method: req.method, headers, body: req.body, redirect: 'manual' });
+    const lines = res.headers.getSetCookie();
+    this.setCookieLog.push(...lines);
+    this.store(new URL(url), lines);
+    return res;
+  }
+
+  private formOf(page: Page, fields: Record<string, string>): { action: string; body: string } {
     const form = /<form\b([^>]*)>([\s\S]*?)<\/form>/i.exec(page.text);
     if (form === null) throw new Error(`no form on ${page.url}:\n${page.text.slice(0, 500)}`);
     const attr = (tag: string, name: string) => new RegExp(`\\b${name}="([^"]*)"`, 'i').exec(tag)?.[1];
@@ -44,7 +70,7 @@ export class BrowserClient {
       if (name !== undefined && /type="hidden"/i.test(input)) body.set(unescapeHtml(name), unescapeHtml(attr(input, 'value') ?? ''));
     }
     for (const [k, v] of Object.entries(fields)) body.set(k, v);
-    return this.navigate(action, { method: 'POST', body: body.toString(), contentType: 'application/x-www-form-urlencoded' }, [page.url]);
+    return { action, body: body.toString() };
   }
 
   private async navigate(url: string, req: { method: string; body?: string; contentType?: string }, hops: string[] = []): Promise<Page> {
@@ -53,12 +79,7 @@ export class BrowserClient {
     let body = req.body;
     for (let n = 0; n < 20; n++) {
       hops.push(current);
-      const headers: Record<string, string> = { 'user-agent': BROWSER_USER_AGENT, accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
-      const cookie = this.cookieHeader(new URL(current));
-      if (cookie !== '') headers.cookie = cookie;
-      if (body !== undefined) headers['content-type'] = req.contentType!;
-      const res = await fetch(current, { method, headers, body, redirect: 'manual' });
-      this.store(new URL(current), res.headers.getSetCookie());
+      const res = await this.fetchNoFollow(current, { method, body, contentType: req.contentType });
       const location = res.headers.get('location');
       if ([301, 302, 303, 307, 308].includes(res.status) && location !== null) {
         await res.arrayBuffer();
