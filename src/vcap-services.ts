@@ -20,6 +20,7 @@
 import { isIP } from 'node:net';
 import type { ClientConfig, Config, SubaccountConfig } from '../services/shared/config-schema.js';
 import { instanceGuid, xsappnameOf } from '../services/shared/service-instance.js';
+import { tenantHostNames } from '../services/xsuaa/tenant-host.js';
 
 export interface VcapUrls {
   /** Token service (and Destination service) base URL, `http://host:port`. */
@@ -142,8 +143,7 @@ export function hostsLines(config: Config): string[] {
   const p = config.proxy;
   const host = p.publicHost ?? (p.host === '0.0.0.0' || p.host === '::' || p.host === '' ? '127.0.0.1' : p.host);
   const address = host === 'localhost' ? '127.0.0.1' : isIP(host) !== 0 ? host : `<address of ${host}>`;
-  const names = [p.uaadomain, ...config.subaccounts.map((s) => `${s.subdomain}.${p.uaadomain}`)];
-  return [`${address} ${names.join(' ')}`];
+  return [`${address} ${tenantHostNames(config).join(' ')}`];
 }
 
 /** The configured HTTPS token listener port; 0 (ephemeral) has no URL before the simulator runs. */

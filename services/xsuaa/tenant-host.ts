@@ -2,6 +2,8 @@
 // XSUAA's tenant URLs (`https://<subdomain>.authentication.<region>.hana.ondemand.com`) do. The
 // bare uaadomain, an IP address or any other host names no tenant. Pure.
 
+import type { Config } from '../shared/config-schema.js';
+
 export type HostTenant = { tenant: false } | { tenant: true; subdomain: string };
 
 export function tenantOfHost(host: string | undefined, uaadomain: string): HostTenant {
@@ -10,4 +12,9 @@ export function tenantOfHost(host: string | undefined, uaadomain: string): HostT
   const suffix = `.${uaadomain.toLowerCase()}`;
   if (!name.endsWith(suffix) || name.length === suffix.length) return { tenant: false };
   return { tenant: true, subdomain: name.slice(0, -suffix.length) };
+}
+
+/** The uaadomain and every subaccount's `<subdomain>.<uaadomain>`: the names that must reach the proxy. */
+export function tenantHostNames(config: Pick<Config, 'proxy' | 'subaccounts'>): string[] {
+  return [config.proxy.uaadomain, ...config.subaccounts.map((s) => `${s.subdomain}.${config.proxy.uaadomain}`)];
 }

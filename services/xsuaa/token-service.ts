@@ -100,7 +100,9 @@ export const tokenServicePlugin: FastifyPluginAsync<TokenServiceOptions> = async
       return send(reply, 401, BAD_CREDENTIALS);
     }
     const { client, subaccount } = entry;
-    const logFields = { clientId: client.clientid, subaccount: subaccount.subaccount, grantType: str(params.grant_type) };
+    const host = tenantOfHost(request.headers.host, config.proxy.uaadomain);
+    const logFields = { clientId: client.clientid, subaccount: subaccount.subaccount, grantType: str(params.grant_type),
+      ...(host.tenant ? { tenantHost: host.subdomain.slice(0, 63) } : {}) };
     const tenant = tenantRefusal(request, params, entry);
     if (tenant !== undefined) {
       request.log.info({ ...logFields, reason: tenant.reason }, 'token refused');
