@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import type { Config } from '../services/shared/config-schema.js';
 import { defaultCaDir, loadOrCreateCa } from '../services/shared/sim-ca.js';
 import { loadSigningKeys } from '../services/xsuaa/token-keys.js';
-import { buildDefaultEnv, buildVcapServices, configuredUrls } from './vcap-services.js';
+import { buildDefaultEnv, buildVcapServices, configuredUrls, hostsLines } from './vcap-services.js';
 
 export interface EnvCommandOptions {
   /** Write default-env.json here instead of printing VCAP_SERVICES. */
@@ -40,6 +40,11 @@ export async function envCommand(config: Config, opts: EnvCommandOptions): Promi
     `# Trust the simulator's CA for HTTPS (https://<uaadomain>/oauth/token, used by user and tenant token flows):`,
     `#   export NODE_EXTRA_CA_CERTS=${caFile}`,
     `#   export REQUESTS_CA_BUNDLE=${caFile}`,
+  );
+  notes.push(
+    `# Resolve the uaadomain and the tenant names https://<subdomain>.<uaadomain> to the simulator: add to /etc/hosts`,
+    '# (browsers and systemd-resolved resolve *.localhost by themselves; glibc without it, e.g. in containers, does not):',
+    ...hostsLines(config).map((l) => `#   ${l}`),
   );
   if (urls.tokenServiceHttps === undefined) {
     notes.push('# (this config has no HTTPS token listener: uaadomain is the plain-HTTP token service)');

@@ -8,7 +8,7 @@ import { startBackend, type RunningBackend } from '../services/backend/start-bac
 import { buildConnector, type Connector } from '../services/connector/connector-service.js';
 import { buildProxy, type ProxyService } from '../services/proxy/proxy-service.js';
 import { fetchToken } from './token-client.js';
-import { buildVcapServices, type VcapServices } from './vcap-services.js';
+import { buildVcapServices, uaadomainOf, type VcapServices } from './vcap-services.js';
 
 export interface SimulatorOptions {
   /** Listen on port 0 everywhere (default true); false = the ports of the config. */
@@ -82,7 +82,9 @@ export async function startSimulator(input: Config | object | string, opts: Simu
     };
     return {
       config, ports, clients, credentials, proxy, connectors, backends, urls, caFile: ca.caFile,
-      vcapServices: () => buildVcapServices(config, { ...urls, verificationKey: proxy.keys.publicJwk.value }),
+      vcapServices: () => buildVcapServices(config, {
+        ...urls, uaadomain: uaadomainOf(config, ports.tokenServiceHttpsPort), verificationKey: proxy.keys.publicJwk.value,
+      }),
       token: async (clientid?: string) => {
         const client = clientid === undefined ? credentials : clients.find((c) => c.clientid === clientid);
         if (!client) throw new Error(`no client "${clientid}" in the config`);

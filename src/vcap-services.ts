@@ -7,21 +7,28 @@
 //     Cloud SDK 4) fetches client-credentials tokens from `credentials.url` + /oauth/token when no
 //     tenant is given (the provider flow of `executeHttpRequest({ destinationName })`), and so do
 //     Python/curl recipes: plain HTTP works there without trusting any CA.
-//   - `uaadomain` (and `token_service_domain`): host:port of the HTTPS token listener when there is
-//     one. xssec builds `https://<uaadomain>/oauth/token` (+ header x-zid) for tenant/user flows
-//     (a JWT with `zid`: principal propagation) and `https://<uaadomain>/token_keys` for JWKS, so
-//     the app must trust the simulator's CA (NODE_EXTRA_CA_CERTS). Without an HTTPS listener it is
-//     the HTTP host:port, which only the flows above can use.
+//   - `uaadomain` (and `token_service_domain`): `proxy.uaadomain` (a DNS name, default
+//     authentication.localhost) with the port of the HTTPS token listener. xssec builds
+//     `https://<uaadomain>/oauth/token` (+ header x-zid) for user flows (a JWT with `zid`: principal
+//     propagation), `https://<subdomain>.<uaadomain>/oauth/token` for a tenant by subdomain (the
+//     approuter's connectivity and destination tokens; XsuaaService.js:259 — the port survives, it
+//     is part of the string) and `https://<uaadomain>/token_keys` for JWKS: the app must trust the
+//     simulator's CA (NODE_EXTRA_CA_CERTS) and resolve both names to the proxy (hostsLines()).
+//     Without an HTTPS listener it is the HTTP host:port, which only the flows above can use.
 //   - `uri` (destination): the Destination service = the token service's HTTP base URL.
 // Ports are strings, as on Cloud Foundry.
+import { isIP } from 'node:net';
 import type { ClientConfig, Config, SubaccountConfig } from '../services/shared/config-schema.js';
 import { instanceGuid, xsappnameOf } from '../services/shared/service-instance.js';
+import { tenantHostNames } from '../services/xsuaa/tenant-host.js';
 
 export interface VcapUrls {
   /** Token service (and Destination service) base URL, `http://host:port`. */
   tokenService: string;
   /** The HTTPS token listener, `https://host:port`, when the simulator has one. */
   tokenServiceHttps?: string;
+  /** `<proxy.uaadomain>:<HTTPS port>`; default: the host:port of tokenServiceHttps, else of tokenService. */
+  uaadomain?: string;
   /** `http://host:port` of the HTTP proxy. */
   httpProxy: string;
   /** `socks5://host:port` of the SOCKS5 proxy. */
@@ -56,7 +63,7 @@ export function buildVcapServices(config: Config, urls: VcapUrls): VcapServices 
   const clientOf = (service: ClientConfig['service']) => subaccount.clients.find((c) => c.service === service);
   const httpProxy = new URL(urls.httpProxy);
   const socks5 = new URL(urls.socks5Proxy);
-  const uaadomain = new URL(urls.tokenServiceHttps ?? urls.tokenService).host;
+  const uaadomain = urls.uaadomain ?? new URL(urls.tokenServiceHttps ?? urls.tokenService).host;
   const key: Record<string, string> = urls.verificationKey === undefined ? {} : { verificationkey: urls.verificationKey };
   const common = (client: ClientConfig): Record<string, string> => ({
     clientid: client.clientid,
@@ -115,10 +122,28 @@ export function configuredUrls(config: Config): VcapUrls {
   const httpsPort = configuredHttpsPort(config);
   return {
     tokenService: `http://${host}:${p.tokenServicePort}`,
-    ...(httpsPort === undefined ? {} : { tokenServiceHttps: `https://${host}:${httpsPort}` }),
+    ...(httpsPort === undefined ? {} : { tokenServiceHttps: `https://${host}:${httpsPort}`, uaadomain: uaadomainOf(config, httpsPort) }),
     httpProxy: `http://${host}:${p.httpPort}`,
     socks5Proxy: `socks5://${host}:${p.socks5Port}`,
   };
+}
+
+/** The bindings' `uaadomain`: the DNS name with the HTTPS listener's port (none for 443). */
+export function uaadomainOf(config: Config, httpsPort: number): string {
+  return httpsPort === 443 ? config.proxy.uaadomain : `${config.proxy.uaadomain}:${httpsPort}`;
+}
+
+/**
+ * The hosts-file lines that make the uaadomain and every subaccount's tenant name
+ * (`<subdomain>.<uaadomain>`) reach the proxy: `<address> <name> <name> …`. The address is the
+ * proxy's public host when that is an IP address (loopback for a wildcard bind); for a host name
+ * it is unknown here and written as `<address of NAME>`.
+ */
+export function hostsLines(config: Config): string[] {
+  const p = config.proxy;
+  const host = p.publicHost ?? (p.host === '0.0.0.0' || p.host === '::' || p.host === '' ? '127.0.0.1' : p.host);
+  const address = host === 'localhost' ? '127.0.0.1' : isIP(host) !== 0 ? host : `<address of ${host}>`;
+  return [`${address} ${tenantHostNames(config).join(' ')}`];
 }
 
 /** The configured HTTPS token listener port; 0 (ephemeral) has no URL before the simulator runs. */

@@ -1,12 +1,12 @@
 // The SAP Cloud SDK for JavaScript (@sap-cloud-sdk/http-client 4.x from npm, unmodified) against a
 // real startSimulator(): an app process gets the VCAP_SERVICES that `scc-sim env` prints and the
-// simulator CA in NODE_EXTRA_CA_CERTS, and nothing else. `executeHttpRequest({ destinationName })`
+// simulator CA in NODE_EXTRA_CA_CERTS, and nothing else but the hosts lines `scc-sim env` prints
+// (in a private /etc/hosts: helpers/hosts-file.ts). `executeHttpRequest({ destinationName })`
 // then goes through the Destination service, the token service (HTTP and HTTPS) and the HTTP
 // proxy, honouring the destination's CloudConnectorLocationId; a PrincipalPropagation destination
 // called with a user's JWT makes the backend see that user's certificate; a BasicAuthentication
 // destination's Authorization header reaches the backend.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startSimulator } from '../src/simulator.js';
 import { REPO_ROOT, freePort, runCli } from './helpers/cli-process.js';
+import { hostsLinesOf, spawnWithHosts } from './helpers/hosts-file.js';
 import { captureLog } from './helpers/log-capture.js';
 
 const SUBACCOUNT = '5d5d5d5d-3333-4ddd-8ddd-00000000000d';
@@ -71,6 +72,7 @@ t.teardown(() => sim.close());
 const env = await runCli(['env', '--config', configFile]);
 if (env.code !== 0) throw new Error(`scc-sim env failed: ${env.stderr}`);
 const vcapServices = env.stdout;
+const hostsLines = hostsLinesOf(env.stderr);
 
 interface Call { destination: Record<string, unknown>; request: Record<string, unknown> }
 interface CallResult { status?: number; data?: any; error?: string }
@@ -78,13 +80,13 @@ interface CallResult { status?: number; data?: any; error?: string }
 /** Runs the SDK app in a fresh process with only VCAP_SERVICES and the CA added to the environment. */
 function runSdkApp(calls: Call[]): Promise<CallResult[]> {
   const childEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && k !== 'VCAP_SERVICES'));
-  const child = spawn(process.execPath, [SDK_APP, JSON.stringify(calls)], {
+  const child = spawnWithHosts(t, hostsLines, process.execPath, [SDK_APP, JSON.stringify(calls)], {
     cwd: REPO_ROOT, env: { ...childEnv, VCAP_SERVICES: vcapServices, NODE_EXTRA_CA_CERTS: sim.caFile }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
   let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { out += d; });
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code) => {
@@ -110,7 +112,8 @@ t.test('the VCAP_SERVICES that scc-sim env prints are the running simulator\'s b
   const { connectivity, destination, xsuaa } = JSON.parse(vcapServices);
   t.equal(connectivity[0].credentials.onpremise_proxy_http_port, String(httpPort), 'the HTTP proxy port the SDK calls');
   t.equal(destination[0].credentials.uri, `http://127.0.0.1:${tokenServicePort}`, 'the Destination service URL');
-  t.equal(xsuaa[0].credentials.uaadomain, `127.0.0.1:${tokenServiceHttpsPort}`, 'the HTTPS token listener');
+  t.equal(xsuaa[0].credentials.uaadomain, `authentication.localhost:${tokenServiceHttpsPort}`, 'the HTTPS token listener, by name');
+  t.same(hostsLines, ['127.0.0.1 authentication.localhost sdk.authentication.localhost'], 'and the hosts line that resolves it');
 });
 
 t.test('executeHttpRequest with destinationName ONPREM returns Hello World! through the destination\'s location', async (t) => {

@@ -96,9 +96,9 @@ t.test('refuses a request without credentials with 401 invalid_client', async (t
 
 t.test('refuses an unknown grant type with 400 unsupported_grant_type', async (t) => {
   const res = await fetch(`${base}/oauth/token`, { method: 'POST', headers: { ...FORM, authorization: basic(CLIENT, SECRET) },
-    body: 'grant_type=refresh_token' });
+    body: 'grant_type=implicit' });
   t.equal(res.status, 400);
-  t.match(await res.json(), { error: 'unsupported_grant_type', error_description: /refresh_token/ });
+  t.match(await res.json(), { error: 'unsupported_grant_type', error_description: /implicit/ });
 });
 
 t.test('refuses a missing grant type with 400 unsupported_grant_type', async (t) => {

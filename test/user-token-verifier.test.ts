@@ -53,7 +53,7 @@ t.test('business user verification decides every kind of token as expected', asy
     { name: 'a user token of a foreign issuer is refused', token: await userToken({ issuerBaseUrl: 'http://evil:1' }),
       reason: 'token issuer is not this token service' },
     { name: 'a user name under a non-user grant is refused', token: await forge({ grant_type: 'client_credentials' }),
-      reason: `token grant type client_credentials is not a user grant (password, ${JWT_BEARER}, authorization_code)` },
+      reason: `token grant type client_credentials is not a user grant (password, ${JWT_BEARER}, authorization_code, refresh_token)` },
     { name: 'a user token whose subaccount is not its client\'s is refused',
       token: await forge({ zid: B, ext_attr: { enhancer: 'XSUAA', subaccountid: B, zdn: 'sim-b' } }),
       reason: `token subaccount ${B} is not the subaccount of client ${CONN_A}` },

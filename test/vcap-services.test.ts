@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigFile } from '../services/shared/config-load.js';
 import { startSimulator, type Simulator } from '../src/simulator.js';
-import { buildVcapServices, configuredUrls } from '../src/vcap-services.js';
+import { buildVcapServices, configuredUrls, hostsLines } from '../src/vcap-services.js';
 import { freePort, REPO_ROOT, runCli } from './helpers/cli-process.js';
 import { DESTINATION_CLIENT_A, mapping, signingKeyFile, SUBACCOUNT_A, world } from './helpers/configs.js';
+import { hostsLinesOf, lookupFrom } from './helpers/hosts-file.js';
 import { proxyRequest } from './helpers/proxy-client.js';
 
 const XSUAA_CLIENT = 'sb-e2e-app!t7';
@@ -66,7 +67,7 @@ t.test('scc-sim env', async (t) => {
     const c = vcap.connectivity[0].credentials;
     t.has(c, {
       url: `http://127.0.0.1:${ports.tokenServicePort}`, token_service_url: `http://127.0.0.1:${ports.tokenServicePort}`,
-      uaadomain: `127.0.0.1:${ports.tokenServiceHttpsPort}`, token_service_domain: `127.0.0.1:${ports.tokenServiceHttpsPort}`,
+      uaadomain: `authentication.localhost:${ports.tokenServiceHttpsPort}`, token_service_domain: `authentication.localhost:${ports.tokenServiceHttpsPort}`,
       onpremise_proxy_host: '127.0.0.1', onpremise_proxy_http_port: String(ports.httpPort), onpremise_proxy_port: String(ports.httpPort),
       onpremise_socks5_proxy_port: String(ports.socks5Port), tenantid: SUBACCOUNT_A, tenantmode: 'dedicated', xsappname: 'connectivity!b137',
     });
@@ -80,6 +81,11 @@ t.test('scc-sim env', async (t) => {
     t.match(stderr, `export NODE_EXTRA_CA_CERTS=${caFile}`);
     t.match(stderr, `export REQUESTS_CA_BUNDLE=${caFile}`);
     t.ok(existsSync(caFile));
+  });
+
+  t.test('prints on stderr the hosts line that resolves the uaadomain and every subaccount\'s tenant name to the simulator', async (t) => {
+    t.same(hostsLinesOf(stderr), ['127.0.0.1 authentication.localhost e2e-a.authentication.localhost e2e-b.authentication.localhost']);
+    t.match(stderr, '/etc/hosts');
   });
 
   t.test('--write writes default-env.json with the same VCAP_SERVICES and prints none', async (t) => {
@@ -112,7 +118,7 @@ t.test('sim.vcapServices()', async (t) => {
   t.test('has the ephemeral ports and URLs of the running simulator', async (t) => {
     t.has(conn, {
       onpremise_proxy_http_port: String(sim.ports.httpPort), onpremise_socks5_proxy_port: String(sim.ports.socks5Port),
-      token_service_url: sim.urls.tokenService, url: sim.urls.tokenService, uaadomain: new URL(sim.urls.tokenServiceHttps).host,
+      token_service_url: sim.urls.tokenService, url: sim.urls.tokenService, uaadomain: `authentication.localhost:${sim.ports.tokenServiceHttpsPort}`,
       verificationkey: sim.proxy.keys.publicJwk.value,
     });
     t.equal(dest.uri, sim.urls.tokenService);
@@ -132,15 +138,18 @@ t.test('sim.vcapServices()', async (t) => {
     t.equal(((await res.json()) as any).destinationConfiguration.URL, 'http://virtualhost:3333');
   });
 
-  t.test('names in uaadomain an HTTPS token endpoint that a client trusting the simulator CA can use', async (t) => {
+  t.test('names in uaadomain an HTTPS token endpoint that a client trusting the simulator CA can use, bare and per tenant', async (t) => {
     const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: conn.clientid, client_secret: conn.clientsecret }).toString();
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = https.request(`https://${conn.uaadomain}/oauth/token`, {
-        method: 'POST', ca: readFileSync(sim.caFile), headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      }, (res) => { res.resume(); resolve(res.statusCode!); });
-      req.on('error', reject);
-      req.end(body);
-    });
-    t.equal(status, 200);
+    const lookup = lookupFrom(hostsLines(sim.config));
+    for (const host of [conn.uaadomain, `${conn.identityzone}.${conn.uaadomain}`]) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = https.request(`https://${host}/oauth/token`, {
+          method: 'POST', ca: readFileSync(sim.caFile), lookup, agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        }, (res) => { res.resume(); resolve(res.statusCode!); });
+        req.on('error', reject);
+        req.end(body);
+      });
+      t.equal(status, 200, `https://${host}/oauth/token`);
+    }
   });
 });

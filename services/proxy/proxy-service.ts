@@ -16,6 +16,7 @@ import { createPrincipalCheck } from './principal-check.js';
 import { registerStatusPage } from '../cockpit/status-page.js';
 import { loadSigningKeys, type SigningKeys } from '../xsuaa/token-keys.js';
 import { registerTokenService } from '../xsuaa/token-service.js';
+import { tenantHostNames } from '../xsuaa/tenant-host.js';
 import { createTokenVerifier, type TokenVerifier } from '../xsuaa/token-verifier.js';
 import { createSocks5Server, REP } from './socks5-server.js';
 import { openTcpOverTunnel } from './tunnel-connect.js';
@@ -50,7 +51,7 @@ export interface ProxyService {
   listen(ports?: Partial<ProxyPorts>): Promise<ProxyPorts>;
   /** Base URL of the token service as apps reach it. */
   tokenServiceUrl(): string;
-  /** The same over HTTPS (`https://<publicHost>:<port>`); `uaadomain` is its host:port. Tokens keep the HTTP `iss`. */
+  /** The same over HTTPS (`https://<publicHost>:<port>`); the bindings' `uaadomain` is `proxy.uaadomain` with this port. Tokens keep the HTTP `iss`. */
   tokenServiceHttpsUrl(): string;
   close(): Promise<void>;
 }
@@ -101,7 +102,10 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
     },
   });
   const wildcard = ['0.0.0.0', '::', ''].includes(config.proxy.host);
-  const tls = await ca.issueServerCert(['localhost', '127.0.0.1', '::1', publicHost, ...(wildcard ? [] : [config.proxy.host])]);
+  // The uaadomain, its tenant names (`*.` and each subdomain spelled out: Node refuses `*.` on a
+  // two-label name such as `*.localhost`), then the addresses the listener is reached by.
+  const [uaadomain, ...tenants] = tenantHostNames(config);
+  const tls = await ca.issueServerCert([uaadomain!, `*.${uaadomain}`, ...tenants, 'localhost', '127.0.0.1', '::1', publicHost, ...(wildcard ? [] : [config.proxy.host])]);
   const tokenServiceHttps = https.createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => app.routing(req, res));
   const servers: Array<http.Server | net.Server> = [httpProxy, tunnelEndpoint, socks5, tokenServiceHttps];
 

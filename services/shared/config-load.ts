@@ -6,6 +6,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
 import { ConfigSchema, type Config } from './config-schema.js';
 import { compileSubjectPattern } from './subject-pattern.js';
+import { checkSubaccountRules } from './subaccount-rules.js';
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -68,7 +69,7 @@ export function parseConfig(input: unknown, opts: ParseOptions = {}): Config {
   const withDefaults = Value.Default(ConfigSchema, work) as Config;
   const problems = [...Value.Errors(ConfigSchema, withDefaults)].map((e) => `${pathOf(e.path)}: ${e.message}`);
   if (problems.length > 0) throw new ConfigError(source, dedupe(problems));
-  const semantic = checkRules(withDefaults, opts.baseDir ?? process.cwd());
+  const semantic = [...checkRules(withDefaults, opts.baseDir ?? process.cwd()), ...checkSubaccountRules(withDefaults)];
   if (semantic.length > 0) throw new ConfigError(source, semantic);
   return deepFreeze(withDefaults);
 }

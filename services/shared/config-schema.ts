@@ -94,6 +94,22 @@ export const ClientSchema = Type.Object({
   service: Type.Union([Type.Literal('connectivity'), Type.Literal('destination'), Type.Literal('xsuaa')], { default: 'connectivity' }),
   xsappname: Type.Optional(Type.String({ description: 'default: derived from clientid (the part after the last "|", else the clientid)' })),
   instanceDestinations: Type.Array(DestinationSchema, { default: [], description: 'destination service clients: destinations of this service instance (found before subaccount destinations)' }),
+  'oauth2-configuration': Type.Object({
+    'redirect-uris': Type.Optional(Type.Array(Type.String({ minLength: 1 }), {
+      description: 'where /oauth/authorize may send the browser back to, as in xs-security.json (`*` within a host label, port or path '
+        + 'segment, `**` for any path); default: any loopback URL (http://localhost:*/**, http://127.0.0.1:*/**)',
+    })),
+    'token-validity': Type.Optional(Type.Integer({ minimum: 1, description: 'seconds; default proxy.tokenValiditySeconds' })),
+    'refresh-token-validity': Type.Optional(Type.Integer({ minimum: 1, description: 'seconds; default 604800 (7 days)' })),
+  }, { additionalProperties: false, default: {}, description: 'the oauth2-configuration of the client\'s xs-security.json' }),
+}, { additionalProperties: false });
+
+/** A role collection of the subaccount: a name for a set of scopes of one application (xsappname). */
+export const RoleCollectionSchema = Type.Object({
+  name: Type.String({ minLength: 1 }),
+  description: Type.String({ default: '' }),
+  xsappname: Type.Optional(Type.String({ minLength: 1, description: 'the application whose scopes these are; default: the xsappname of the subaccount\'s first xsuaa client' })),
+  scopes: Type.Array(Type.String({ minLength: 1, pattern: '^[^\\s]+$' }), { default: [], description: 'local scope names (Viewer, not $XSAPPNAME.Viewer); tokens carry <xsappname>.<scope>' }),
 }, { additionalProperties: false });
 
 /** A business user of the subaccount's identity provider, for the password grant and principal propagation. */
@@ -103,6 +119,8 @@ export const UserSchema = Type.Object({
   email: Type.Optional(Type.String()),
   givenName: Type.Optional(Type.String()),
   familyName: Type.Optional(Type.String()),
+  roleCollections: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'names of the subaccount\'s roleCollections assigned to this user' }),
+  attributes: Type.Record(Type.String({ minLength: 1 }), Type.Array(Type.String()), { default: {}, description: 'xs.user.attributes of the user\'s tokens, e.g. { Country: [DE] }' }),
 }, { additionalProperties: false });
 
 /** A SAP Data Intelligence connection (connection management) whose gateway is the Cloud Connector. */
@@ -132,6 +150,7 @@ export const SubaccountSchema = Type.Object({
   clients: Type.Array(ClientSchema, { minItems: 1 }),
   users: Type.Array(UserSchema, { default: [] }),
   destinations: Type.Array(DestinationSchema, { default: [], description: 'subaccount-level destinations of the Destination service' }),
+  roleCollections: Type.Array(RoleCollectionSchema, { default: [], description: 'role collections that users[].roleCollections assign' }),
 }, { additionalProperties: false });
 
 export const BackendSchema = Type.Object({
@@ -153,6 +172,13 @@ export const ProxySchema = Type.Object({
   tunnelPort: Type.Integer({ minimum: 0, maximum: 65535, default: 8042 }),
   connectivityXsappname: Type.String({ default: 'connectivity!b137', description: 'tokens need the scope <this>.proxy' }),
   tokenValiditySeconds: Type.Integer({ minimum: 1, default: 43200 }),
+  uaadomain: Type.String({
+    default: 'authentication.localhost', pattern: '^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$',
+    description: 'the DNS name of the HTTPS token listener (the bindings\' uaadomain, with its port); https://<subdomain>.<uaadomain>/oauth/token '
+      + 'is the token service of the subaccount with that subdomain. Resolve both names to the proxy (the hosts lines of scc-sim env)',
+  }),
+  authorizationCodeValiditySeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 300, description: 'how long an authorization code of /oauth/authorize can be redeemed' }),
+  loginSessionSeconds: Type.Integer({ minimum: 1, default: 1800, description: 'how long a login at the token service\'s login page lasts (single sign-on for later /oauth/authorize)' }),
   signingKeyFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM RSA private key (PKCS#8) for stable tokens across restarts' })),
   caDir: Type.Optional(Type.String({ minLength: 1, description: 'simulator: folder of the simulator CA (ca.pem, ca.key.pem), created on first start; relative to the config file; default <cwd>/.scc-sim/ca' })),
 }, { additionalProperties: false, default: {} });
@@ -176,6 +202,7 @@ export type ClientConfig = Static<typeof ClientSchema>;
 export type BackendConfig = Static<typeof BackendSchema>;
 export type DestinationConfig = Static<typeof DestinationSchema>;
 export type UserConfig = Static<typeof UserSchema>;
+export type RoleCollectionConfig = Static<typeof RoleCollectionSchema>;
 export type DiConnectionConfig = Static<typeof DiConnectionSchema>;
 export type ProxyConfig = Static<typeof ProxySchema>;
 /** The config as written in the file (before defaults are applied). */

@@ -4,9 +4,14 @@
 import { createHash } from 'node:crypto';
 import type { ClientConfig } from './config-schema.js';
 
-/** The client's `xsappname`, else the part of its client id after the last "|", else the client id. */
-export function xsappnameOf(client: Pick<ClientConfig, 'clientid' | 'xsappname'>): string {
+/**
+ * The client's `xsappname`; else, for an xsuaa client, its client id without `sb-` (BTP names the
+ * client of an xsuaa instance `sb-<xsappname>`); else the part of its client id after the last
+ * "|" (`sb-clone…|connectivity!b137` → `connectivity!b137`), else the client id.
+ */
+export function xsappnameOf(client: Pick<ClientConfig, 'clientid' | 'xsappname'> & { service?: ClientConfig['service'] }): string {
   if (client.xsappname !== undefined) return client.xsappname;
+  if (client.service === 'xsuaa' && client.clientid.startsWith('sb-') && client.clientid.length > 3) return client.clientid.slice(3);
   const bar = client.clientid.lastIndexOf('|');
   return bar >= 0 && bar < client.clientid.length - 1 ? client.clientid.slice(bar + 1) : client.clientid;
 }

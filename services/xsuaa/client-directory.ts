@@ -13,6 +13,8 @@ export interface ClientDirectory {
   byClientId(clientId: string): ClientEntry | undefined;
   /** The subaccount with this id. */
   bySubaccount(subaccountId: string): SubaccountConfig | undefined;
+  /** The subaccount with this subdomain (the first label of its tenant host names). */
+  bySubdomain(subdomain: string): SubaccountConfig | undefined;
   /** The client, if the secret is right; undefined for an unknown client or a wrong secret. */
   authenticate(clientId: string, clientSecret: string): ClientEntry | undefined;
 }
@@ -43,6 +45,9 @@ export function createClientDirectory(config: Config): ClientDirectory {
     },
     bySubaccount(subaccountId) {
       return subaccounts.get(subaccountId);
+    },
+    bySubdomain(subdomain) {
+      return config.subaccounts.find((s) => s.subdomain === subdomain);
     },
     authenticate(clientId, clientSecret) {
       const known = typeof clientId === 'string' ? clients.get(clientId) : undefined;

@@ -45,18 +45,28 @@ export interface UserIdentity {
   family_name?: string;
 }
 
+export type UserGrantType = 'password' | typeof JWT_BEARER | 'authorization_code' | 'refresh_token';
+
 export interface UserIssueOptions extends IssueOptions {
   user: UserIdentity;
-  grantType: 'password' | typeof JWT_BEARER;
+  grantType: UserGrantType;
+  /** The token's scopes; default `openid` plus the client's own (scopesFor). */
+  scopes?: string[];
+  /** `xs.system.attributes.xs.rolecollections`. */
+  roleCollections?: string[];
+  /** `xs.user.attributes`. */
+  userAttributes?: Record<string, string[]>;
+  /** Epoch seconds of the login (`auth_time`); default now. */
+  authTime?: number;
 }
 
 export function scopesFor(client: ClientConfig, connectivityXsappname: string): string[] {
   return client.service === 'connectivity' ? ['uaa.resource', `${connectivityXsappname}.proxy`] : ['uaa.resource'];
 }
 
-export async function issueClientCredentialsToken(keys: SigningKeys, opts: IssueOptions): Promise<TokenResponse> {
+export async function issueClientCredentialsToken(keys: SigningKeys, opts: IssueOptions & { scopes?: string[] }): Promise<TokenResponse> {
   const { client, subaccount, connectivityXsappname } = opts;
-  const scope = scopesFor(client, connectivityXsappname);
+  const scope = opts.scopes ?? scopesFor(client, connectivityXsappname);
   const clientId = client.clientid;
   return sign(keys, opts, scope, {
     ext_attr: { enhancer: 'XSUAA', subaccountid: subaccount.subaccount, zdn: subaccount.subdomain },
@@ -74,21 +84,22 @@ export async function issueClientCredentialsToken(keys: SigningKeys, opts: Issue
 }
 
 /**
- * A user token as XSUAA issues it for the password grant or the jwt-bearer exchange: the user's
- * identity claims, the requesting client in client_id/cid/azp, `openid` plus the client's scopes,
- * and an `aud` derived from the scopes' prefixes (as UAA does).
+ * A user token as XSUAA issues it for the user grants (password, jwt-bearer, authorization code,
+ * refresh): the user's identity claims, the requesting client in client_id/cid/azp, the scopes
+ * (`openid`, the client's own, the user's role-collection scopes of the client's application),
+ * role collections and user attributes, and an `aud` derived from the scopes' prefixes (as UAA does).
  */
 export async function issueUserToken(keys: SigningKeys, opts: UserIssueOptions): Promise<TokenResponse> {
   const { client, subaccount, connectivityXsappname, user, grantType } = opts;
-  const scope = ['openid', ...scopesFor(client, connectivityXsappname)];
+  const scope = opts.scopes ?? ['openid', ...scopesFor(client, connectivityXsappname)];
   const clientId = client.clientid;
   const audiences = scope.map((s) => (s.includes('.') ? s.slice(0, s.lastIndexOf('.')) : s));
   return sign(keys, opts, scope, (iat) => ({
     ext_attr: { enhancer: 'XSUAA', subaccountid: subaccount.subaccount, zdn: subaccount.subdomain },
     ...(user.given_name === undefined ? {} : { given_name: user.given_name }),
     ...(user.family_name === undefined ? {} : { family_name: user.family_name }),
-    'xs.user.attributes': {},
-    'xs.system.attributes': { 'xs.rolecollections': [] },
+    'xs.user.attributes': opts.userAttributes ?? {},
+    'xs.system.attributes': { 'xs.rolecollections': opts.roleCollections ?? [] },
     sub: user.user_id,
     scope,
     client_id: clientId,
@@ -100,7 +111,7 @@ export async function issueUserToken(keys: SigningKeys, opts: UserIssueOptions):
     origin: user.origin,
     user_name: user.user_name,
     ...(user.email === undefined ? {} : { email: user.email }),
-    auth_time: iat,
+    auth_time: opts.authTime ?? iat,
     zid: subaccount.subaccount,
     aud: [...new Set([clientId, ...audiences])],
   }));

@@ -1,6 +1,6 @@
 // Decides whose identity a propagated token carries (sap-contract.md §1.2, §4.3):
 //   - verify(): `SAP-Connectivity-Authentication` — a business USER token of this token service
-//     (it has `user_name` and a user grant: password, jwt-bearer, authorization_code);
+//     (it has `user_name` and a user grant: password, jwt-bearer, authorization_code, refresh_token);
 //   - verifyTechnical(): `SAP-Connectivity-Technical-Authentication` — a client-credentials token
 //     of any client of the subaccount; the technical user's name is its `client_id`.
 // Both check signature, `iss`, `exp` (jwt-checks.ts) and that the token's client belongs to the
@@ -47,7 +47,7 @@ export interface UserTokenVerifier {
 }
 
 /** Grants whose tokens stand for a business user. */
-export const USER_GRANTS: readonly string[] = ['password', JWT_BEARER, 'authorization_code'];
+export const USER_GRANTS: readonly string[] = ['password', JWT_BEARER, 'authorization_code', 'refresh_token'];
 
 const deny = (reason: string): UserDecision => ({ ok: false, reason });
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
