@@ -17,7 +17,7 @@ export function watchConfigFile(file: string, onChange: () => void, log: Logger)
   let timer: NodeJS.Timeout | undefined;
   let watcher: FSWatcher;
   try {
-    watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
+    watcher = watch(dirname(file), (_event, changed) => {
       if (changed !== null && changed !== name) return;
       clearTimeout(timer);
       timer = setTimeout(onChange, SETTLE_MS);

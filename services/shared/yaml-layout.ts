@@ -1,7 +1,7 @@
 // The `yaml` package keeps comments and order when it writes a Document back, but not every bit
 // of layout: aligned trailing comments (`port: 1      # why`) come back as `port: 1 # why`.
 // keepLayout puts the user's own lines back wherever the regenerated text says the same thing:
-// lines are matched (ignoring only the spaces before a `#` and at the end), every matched line is
+// lines are matched (ignoring the spaces before a `#`, at the end and around flow brackets), every matched line is
 // taken from the original, and only lines that really changed come from the regenerated text.
 // If the result would not parse to exactly what the regenerated text says, it is not used.
 import { parse } from 'yaml';
@@ -10,7 +10,8 @@ import { isDeepStrictEqual } from 'node:util';
 /** Beyond this many line pairs in the changed middle, the regenerated middle is used as it is. */
 const MAX_PAIRS = 400_000;
 
-const normalize = (line: string): string => line.replace(/[ \t]+$/, '').replace(/[ \t]+#/g, ' #');
+/** What a line says, ignoring the spacing the `yaml` package does not keep (before comments, inside flow collections). */
+const normalize = (line: string): string => line.replace(/[ \t]+$/, '').replace(/[ \t]+#/g, ' #').replace(/[ \t]*([[\]{},])[ \t]*/g, '$1');
 
 export function keepLayout(original: string, regenerated: string): string {
   if (original === regenerated) return regenerated;
