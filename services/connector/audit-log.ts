@@ -3,7 +3,7 @@
 // connector) for the admin API. Access control: SECURITY (the SCC default) writes only "Access
 // Denied", ALL writes "Access Allowed" too, OFF writes nothing. Configuration changes (categories
 // Account, BackendMapping, AllowedResource, DomainMapping, AuditLogLevel, Configuration, SCCUser,
-// SCCPassword) are written at SECURITY and ALL. The SCC's own line/CSV format is UNCONFIRMED; the
+// SCCPassword) are written at SECURITY and ALL (a change of the level: always). The SCC's own line/CSV format is UNCONFIRMED; the
 // simulator writes JSON lines with the SCC's field names.
 import type { Logger } from 'pino';
 import type { AuditLogLevel } from '../shared/config-schema.js';
@@ -51,9 +51,9 @@ export class AuditTrail {
 
   constructor(readonly logger: Logger, readonly connector: string) {}
 
-  /** A configuration change, written unless the level is OFF. */
+  /** A configuration change, written unless the level is OFF; a change of the level itself is always written (also to OFF). */
   configurationChanged(level: AuditLogLevel, c: { category: ConfigCategory; event: string; detail: string; user: string; subaccount?: string; regionHost?: string }): void {
-    if (level === 'OFF') return;
+    if (level === 'OFF' && c.category !== 'AuditLogLevel') return;
     this.logger.info({ audit: true, connector: this.connector, category: c.category, event: c.event, subaccount: c.subaccount,
       regionHost: c.regionHost, user: c.user, detail: c.detail }, `${c.category}: ${c.event}: ${c.detail}`);
     this.#keep(c.category, c.event, c.subaccount, c.regionHost, undefined, c.user, c.detail, undefined);

@@ -2,8 +2,8 @@
 // with the subaccount credentials and location ID, then serve HTTP/2 on that socket. When the
 // socket is lost it dials again with capped exponential backoff, and says so in its log.
 //
-// The admin API switches it: disconnect() sends GOAWAY and waits until the PROXY closes the
-// socket — the proxy drops the tunnel from its registry before it does — so once disconnect()
+// The admin API switches it: disconnect() half-closes the socket (FIN) and waits until the PROXY
+// closes it — the proxy drops the tunnel from its registry before it does — so once disconnect()
 // has resolved, the proxy answers 503 for the subaccount and location. connect() resolves when
 // the first attempt is decided: the proxy registered the tunnel (before it answered 101), or
 // refused it.
@@ -70,7 +70,6 @@ export class TunnelClient extends EventEmitter {
   #attempt = 0;
   #timer: NodeJS.Timeout | undefined;
   #socket: Socket | undefined;
-  #session: http2.ServerHttp2Session | undefined;
   #pending: http.ClientRequest | undefined;
 
   constructor(opts: TunnelClientOptions) {
@@ -85,7 +84,6 @@ export class TunnelClient extends EventEmitter {
       else req.stream.respond({ ':status': 405 }, { endStream: true });
     });
     this.#h2.on('session', (session) => {
-      this.#session = session;
       session.on('connect', () => session.setLocalWindowSize(TUNNEL_SESSION_WINDOW));
       session.on('error', (err) => this.#log.warn({ err }, 'tunnel session error'));
     });
@@ -141,8 +139,9 @@ export class TunnelClient extends EventEmitter {
     const socket = this.#socket;
     if (socket !== undefined && !socket.destroyed) {
       const closed = waitFor(socket, 'close', DISCONNECT_WAIT_MS);
-      if (this.#session !== undefined && !this.#session.destroyed) this.#session.goaway(http2.constants.NGHTTP2_NO_ERROR);
-      else socket.end();
+      // FIN, not GOAWAY: after sending GOAWAY, Node's HTTP/2 session stops reading the socket and
+      // would never see the proxy close it. On FIN the proxy drops the tunnel, then closes.
+      socket.end();
       await closed;
       socket.destroy();
     }
@@ -211,7 +210,6 @@ export class TunnelClient extends EventEmitter {
   #lost(why: string, ctx: Record<string, unknown>, socket: Socket): void {
     if (this.#socket !== socket) return;
     this.#socket = undefined;
-    this.#session = undefined;
     if (!this.#wanted || this.state === 'closed') return;
     this.#failed = true;
     this.lastError = why;

@@ -85,8 +85,8 @@ export function createTunnelEndpoint({ config, registry, logger, pingIntervalMs 
       log.warn(ctx, 'Cloud Connector disconnected');
     };
     session.once('close', () => gone());
-    // A connector that disconnects (admin API) sends GOAWAY and waits for this side to close: the
-    // tunnel leaves the registry first, so the next request already gets the 503.
+    // A connector that ends the tunnel (GOAWAY, or FIN below: the admin API's disconnect) waits for
+    // this side to close: the tunnel leaves the registry first, so the next request gets the 503.
     session.once('goaway', () => gone());
     session.on('error', (err) => log.warn({ ...ctx, err }, 'tunnel session error'));
     socket.once('close', () => gone());
