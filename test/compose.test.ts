@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, parseDocument } from 'yaml';
 import { ENV_VARIABLES, loadConfigFile } from '../services/shared/config-load.js';
 import type { Config } from '../services/shared/config-schema.js';
+import { adminClient } from './helpers/admin-client.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
@@ -386,7 +387,7 @@ t.test('the Dockerfile builds what it runs: COPY sources, ENTRYPOINT and CMD exi
   const user = inFinal('USER').at(-1)?.args;
   t.ok(user && !/^(root|0)(:|$)/.test(user), `the services run as a non-root user (${user})`);
   const exposed = inFinal('EXPOSE').flatMap((i) => i.args.split(/\s+/)).map((p) => Number(p.split('/')[0]));
-  t.same(exposed.slice().sort(), [20003, 20004, 8080, 8443, 8042].sort(), 'EXPOSE names the proxy, SOCKS5, token (HTTP, HTTPS) and tunnel ports');
+  t.same(exposed.slice().sort(), [20003, 20004, 8080, 8443, 8042, 8444].sort(), 'EXPOSE names the proxy, SOCKS5, token (HTTP, HTTPS), tunnel and admin API ports');
   for (const p of publishedOf('proxy')) t.ok(exposed.includes(Number(p.split(':')[1])), `published port ${p} is exposed`);
 });
 
@@ -455,6 +456,10 @@ t.test('the three compose commands, started as processes, carry a request from t
     serviceEnv('connector', { SCC_SIM_TUNNEL_HOST: '127.0.0.1', SCC_SIM_TUNNEL_PORT: String(tunnelPort), SCC_SIM_ADMIN_HOST: '127.0.0.1', SCC_SIM_ADMIN_PORT: '0' }));
   await connector.waitFor(/tunnel established/);
   await proxy.waitFor(/Cloud Connector connected/);
+  const adminUrl = String((await connector.waitFor(/^admin API listening$/)).url);
+  const version = await adminClient({ url: adminUrl, user: 'Administrator', password: 'manage', caFile: join(ROOT, '.scc-sim/ca/ca.pem') })
+    .get('/api/v1/connector/version');
+  t.same([version.status, version.json()], [200, { version: '2.19.0.2' }], 'the compose connector\'s admin API answers with Administrator / manage');
 
   const status = await (await fetch(`http://127.0.0.1:${tokenPort}/status`)).json() as {
     subaccounts: Array<{ cloudConnectors: Array<{ connector: string; locationID: string }> }>;
