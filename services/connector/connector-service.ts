@@ -13,7 +13,7 @@ import { ConfigStore } from '../shared/config-store.js';
 import { sendError, simError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { defaultCaDir, loadOrCreateCa, type SimCa } from '../shared/sim-ca.js';
-import { startAdminServer, type AdminServer } from './admin/admin-server.js';
+import { startAdminServer, type AdminServer, type AdminServerOptions } from './admin/admin-server.js';
 import { createAdminOperations, type AdminOperations } from './admin/admin-operations.js';
 import { AuditTrail } from './audit-log.js';
 import { BackendForwarder } from './backend-forwarder.js';
@@ -30,6 +30,8 @@ export interface ConnectorOptions {
   tunnel?: { host: string; port: number };
   /** The simulator CA; default: loaded (or created) from `proxy.caDir`, else `<cwd>/.scc-sim/ca`. */
   ca?: SimCa;
+  /** More plugins on the admin server's app, after the REST API (the admin pages). */
+  adminPlugins?: AdminServerOptions['plugins'];
 }
 
 export interface Connector {
@@ -113,7 +115,12 @@ export async function buildConnector(source: ConfigStore | Config, opts: Connect
   async function apply(config: Config): Promise<void> {
     const k = config.connectors.find((c) => c.name === name);
     if (k === undefined) logger.error(`connector "${name}" is no longer in the config: its tunnels are closed until it is back`);
-    else current = k;
+    else {
+      if (admin !== undefined && (k.adminPort !== current.adminPort || k.adminHost !== current.adminHost)) {
+        logger.warn({ adminHost: k.adminHost, adminPort: k.adminPort }, 'the admin server\'s address changed: it takes effect at the next start');
+      }
+      current = k;
+    }
     const ctx = contextFor(config, current);
     const wanted = new Set<string>();
     const work: Array<Promise<void>> = [];
@@ -162,7 +169,7 @@ export async function buildConnector(source: ConfigStore | Config, opts: Connect
       await Promise.all([...runtimes.values()].filter((rt) => rt.config.connected).map((rt) => rt.tunnel.waitConnected()));
     },
     async listenAdmin() {
-      admin ??= await startAdminServer({ operations, store, connector: name, ca, logger });
+      admin ??= await startAdminServer({ operations, store, connector: name, ca, logger, plugins: opts.adminPlugins });
       return admin;
     },
     async close() {

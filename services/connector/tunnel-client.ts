@@ -12,30 +12,12 @@ import http2 from 'node:http2';
 import { EventEmitter, once } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../shared/logger.js';
-import {
-  HEADER_CONNECTOR, HEADER_LOCATION, HEADER_SUBACCOUNT, TUNNEL_H2_SETTINGS, TUNNEL_MAX_SESSION_MEMORY_MB,
-  TUNNEL_PATH, TUNNEL_SESSION_WINDOW, TUNNEL_UPGRADE,
-} from '../shared/tunnel-protocol.js';
+import { TUNNEL_H2_SETTINGS, TUNNEL_MAX_SESSION_MEMORY_MB, TUNNEL_PATH, TUNNEL_SESSION_WINDOW } from '../shared/tunnel-protocol.js';
+import { backoffDelay, upgradeHeaders, type Backoff, type SccTunnelState, type TunnelIdentity } from './tunnel-identity.js';
+
+export { sameIdentity, type Backoff, type SccTunnelState, type TunnelIdentity } from './tunnel-identity.js';
 
 export type TunnelState = 'connecting' | 'connected' | 'disconnected' | 'closed';
-/** The tunnel state as the SCC's API names it (scc-rest-api.md §2.2). */
-export type SccTunnelState = 'Connected' | 'Disconnected' | 'ConnectFailure';
-
-/** Who dials, and where to: a change of any of these makes a new connection. */
-export interface TunnelIdentity {
-  connectorName: string;
-  subaccount: string;
-  locationID: string;
-  cloudUser: string;
-  cloudPassword: string;
-  host: string;
-  port: number;
-}
-
-export interface Backoff {
-  reconnectInitialDelayMs: number;
-  reconnectMaxDelayMs: number;
-}
 
 export interface TunnelClientOptions {
   identity: TunnelIdentity;
@@ -49,11 +31,6 @@ export interface TunnelClientOptions {
 const DISCONNECT_WAIT_MS = 3_000;
 /** How long connect() waits for the first attempt. */
 const CONNECT_WAIT_MS = 5_000;
-
-export function sameIdentity(a: TunnelIdentity, b: TunnelIdentity): boolean {
-  return a.connectorName === b.connectorName && a.subaccount === b.subaccount && a.locationID === b.locationID
-    && a.cloudUser === b.cloudUser && a.cloudPassword === b.cloudPassword && a.host === b.host && a.port === b.port;
-}
 
 export class TunnelClient extends EventEmitter {
   state: TunnelState = 'disconnected';
@@ -159,14 +136,7 @@ export class TunnelClient extends EventEmitter {
     const ctx = { subaccount: id.subaccount, locationId: id.locationID, tunnel: `${id.host}:${id.port}` };
     this.#setState('connecting');
     const req = http.request({
-      host: id.host, port: id.port, path: TUNNEL_PATH, method: 'GET', agent: false,
-      headers: {
-        connection: 'Upgrade', upgrade: TUNNEL_UPGRADE,
-        authorization: `Basic ${Buffer.from(`${id.cloudUser}:${id.cloudPassword}`).toString('base64')}`,
-        [HEADER_SUBACCOUNT]: id.subaccount,
-        [HEADER_LOCATION]: encodeURIComponent(id.locationID),
-        [HEADER_CONNECTOR]: id.connectorName,
-      },
+      host: id.host, port: id.port, path: TUNNEL_PATH, method: 'GET', agent: false, headers: upgradeHeaders(id),
     });
     this.#pending = req;
     req.on('upgrade', (_res, socket, head) => {
@@ -218,9 +188,7 @@ export class TunnelClient extends EventEmitter {
 
   #retry(why: string, ctx: Record<string, unknown>): void {
     if (!this.#wanted || this.state === 'closed') return;
-    const { reconnectInitialDelayMs: first, reconnectMaxDelayMs: max } = this.backoff;
-    const base = Math.min(max, first * 2 ** Math.min(this.#attempt, 30));
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    const delay = backoffDelay(this.backoff, this.#attempt);
     this.#attempt += 1;
     this.#setState('disconnected');
     this.#log.warn({ ...ctx, attempt: this.#attempt, retryInMs: delay }, `${why}; reconnecting in ${delay} ms`);
