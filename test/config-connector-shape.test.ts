@@ -2,22 +2,13 @@
 // its problems reported at the paths it wrote; both shapes on one connector is an error; admin
 // ports default to 8444 and the next free numbers.
 import t from 'tap';
-import { ConfigError, parseConfig } from '../services/shared/config-load.js';
+import { parseConfig } from '../services/shared/config-load.js';
+import { problemsOf } from './helpers/config-problems.js';
 
 const SA = 'sa-1';
 const cloud = [{ subaccount: SA, subdomain: 'sim', cloudUser: 'u', cloudPassword: 'p', clients: [{ clientid: 'c', clientsecret: 's' }] },
   { subaccount: 'sa-2', subdomain: 'sim2', cloudUser: 'u2', cloudPassword: 'p2', clients: [{ clientid: 'c2', clientsecret: 's2' }] }];
 const mapping = { virtualHost: 'vh', virtualPort: 80, localHost: '127.0.0.1', localPort: 8080, resources: [{ id: '/' }] };
-
-function problemsOf(input: unknown): string[] {
-  try {
-    parseConfig(input);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
 
 t.test('a connector in the one-subaccount shape loads as one subaccounts[] entry', async (t) => {
   const c = parseConfig({ subaccounts: cloud, connectors: [{ name: 'k', subaccount: SA, locationID: 'LOC', cloudUser: 'u', cloudPassword: 'p', systemMappings: [mapping] }] });

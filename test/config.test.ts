@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfigFile, parseConfig } from '../services/shared/config-load.js';
+import { problemsOf } from './helpers/config-problems.js';
 import { editorSchema } from '../services/shared/config-json-schema.js';
 import { REPO_ROOT, runCli } from './helpers/cli-process.js';
 
@@ -14,16 +15,6 @@ const minimal = () => ({
     { virtualHost: 'vh', virtualPort: 80, localHost: '127.0.0.1', localPort: '8080', resources: [{ id: '/' }] },
   ] }],
 });
-
-function problemsOf(input: unknown): string[] {
-  try {
-    parseConfig(input);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
 
 t.test('a minimal config gets the SCC defaults and is frozen', async (t) => {
   const c = parseConfig(minimal());
