@@ -17,13 +17,14 @@ import { forwardTcp } from './tcp-forwarder.js';
 
 export interface HandlerContext {
   forwarder: BackendForwarder;
+  /** For failures outside a subaccount (request logs use the snapshot's logger). */
   logger: Logger;
 }
 
 export function handleRequest(ctx: HandlerContext, rt: SubaccountRuntime, req: Http2ServerRequest, res: Http2ServerResponse): void {
   const started = performance.now();
   const s = rt.snapshot;
-  const { logger } = ctx;
+  const { logger } = s;
   const method = req.method;
   const { virtualHost, virtualPort } = splitAuthority(String(req.headers[':authority'] ?? ''));
   const rawPathAndQuery = String(req.headers[':path'] ?? '/');
@@ -84,7 +85,7 @@ export function handleRequest(ctx: HandlerContext, rt: SubaccountRuntime, req: H
 export async function connectTcp(ctx: HandlerContext, rt: SubaccountRuntime, stream: ServerHttp2Stream, authority: string): Promise<void> {
   const started = performance.now();
   const s = rt.snapshot;
-  const { logger } = ctx;
+  const { logger } = s;
   const { virtualHost, virtualPort } = splitAuthority(authority);
   const mapping = s.policy.findTcpSystem(virtualHost, virtualPort);
   const entry = { virtualHost, virtualPort, path: '', method: 'CONNECT' };

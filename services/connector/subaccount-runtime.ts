@@ -15,6 +15,8 @@ import { sameIdentity, TunnelClient, type TunnelClientOptions, type TunnelIdenti
 
 export interface SubaccountSnapshot {
   readonly config: ConnectorSubaccountConfig;
+  /** The connector's logger with this subaccount and its location ID. */
+  readonly logger: Logger;
   readonly policy: AccessPolicy;
   readonly targets: ForwardTargets;
   readonly audit: AuditLog;
@@ -51,8 +53,7 @@ export class SubaccountRuntime {
     this.#ca = ctx.ca;
     this.snapshot = snapshotOf(k, s, ctx);
     this.tunnel = new TunnelClient({
-      identity: identityOf(k, s, ctx), backoff: k,
-      logger: ctx.logger.child({ subaccount: s.subaccount, locationId: s.locationID }), ...handlers(this),
+      identity: identityOf(k, s, ctx), backoff: k, logger: ctx.logger, ...handlers(this),
     });
   }
 
@@ -109,8 +110,11 @@ export class SubaccountRuntime {
 }
 
 function snapshotOf(k: ConnectorConfig, s: ConnectorSubaccountConfig, ctx: RuntimeContext, previous?: SubaccountSnapshot): SubaccountSnapshot {
+  const logger = previous?.config.subaccount === s.subaccount && previous.config.locationID === s.locationID
+    ? previous.logger : ctx.logger.child({ subaccount: s.subaccount, locationId: s.locationID });
   return {
     config: s,
+    logger,
     policy: createAccessPolicy(s.systemMappings),
     targets: new ForwardTargets(s.systemMappings, s.domainMappings, previous?.targets),
     audit: createAuditLog({
