@@ -11,19 +11,21 @@ export interface LiveDirectories {
   update(config: Config): void;
 }
 
+/** An object with the same methods as `current()`'s, each calling the current one's. */
+function following<T extends object>(current: () => T): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(current())) {
+    if (typeof value === 'function') out[name] = (...args: unknown[]) => (current() as Record<string, (...a: unknown[]) => unknown>)[name](...args);
+  }
+  return out as T;
+}
+
 export function liveDirectories(config: Config): LiveDirectories {
   let clients = createClientDirectory(config);
   let users = createUserDirectory(config);
   return {
-    clients: {
-      byClientId: (clientId) => clients.byClientId(clientId),
-      bySubaccount: (subaccountId) => clients.bySubaccount(subaccountId),
-      authenticate: (clientId, clientSecret) => clients.authenticate(clientId, clientSecret),
-    },
-    users: {
-      authenticate: (subaccountId, userName, password) => users.authenticate(subaccountId, userName, password),
-      byName: (subaccountId, userName) => users.byName(subaccountId, userName),
-    },
+    clients: following(() => clients),
+    users: following(() => users),
     update(next) {
       clients = createClientDirectory(next);
       users = createUserDirectory(next);
