@@ -27,7 +27,7 @@ COPY --chown=node:node config ./config
 RUN mkdir -p .scc-sim && chown node:node .scc-sim
 USER node
 # 20003 HTTP proxy, 20004 SOCKS5 proxy, 8080 token service + status page, 8443 the same over
-# HTTPS, 8042 tunnel endpoint.
-EXPOSE 20003 20004 8080 8443 8042
+# HTTPS, 8042 tunnel endpoint, 8444 the connector's admin REST API.
+EXPOSE 20003 20004 8080 8443 8042 8444
 ENTRYPOINT ["node", "dist/src/cli.js"]
 CMD ["up", "--config", "config/scc-sim.yaml"]

@@ -28,6 +28,7 @@ export async function writeBenchConfig(dir: string, logLevel: string): Promise<B
     }],
     connectors: [{
       name: 'bench',
+      adminPort: 0,
       subaccount: SUBACCOUNT,
       locationID: '',
       cloudUser: 'bench-user@example.com',

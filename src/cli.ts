@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, ENV_VARIABLES, loadConfigFile } from '../services/shared/config-load.js';
 import type { Config } from '../services/shared/config-schema.js';
+import { ConfigStore } from '../services/shared/config-store.js';
 import { editorSchema } from '../services/shared/config-json-schema.js';
 import { createLogger, type Logger } from '../services/shared/logger.js';
 import { startBackend } from '../services/backend/start-backend.js';
@@ -32,10 +33,15 @@ Commands:
   env [--write F]    print VCAP_SERVICES for apps (or write default-env.json)
 
 Every command takes --config FILE (default ${DEFAULT_CONFIG}) and --help.
-Environment overrides (deployment knobs only): ${ENV_VARIABLES.join(', ')}.`,
-  up: 'scc-sim up [--config FILE]\n  Starts everything in one process and prints the endpoints and a curl line to try.',
+Environment overrides (deployment knobs only): ${ENV_VARIABLES.join(', ')}.
+Each connector serves the SCC admin REST API over HTTPS (Basic auth, default Administrator / manage)
+on its adminPort: default 8444 for the first connector without one, then the next free numbers
+(SAP's 8443 is the token service's HTTPS port here). up, proxy and connector follow the config file:
+hand edits apply without a restart, and what the admin API changes is written back to it.`,
+  up: 'scc-sim up [--config FILE]\n  Starts everything in one process and prints the endpoints (each connector\'s admin API too) and a curl line to try.',
   proxy: 'scc-sim proxy [--config FILE]\n  Starts the proxy service: HTTP proxy, token service + status page, tunnel endpoint.',
-  connector: 'scc-sim connector [--config FILE] [--name NAME]\n  Starts one connector; --name may be left out when the file has exactly one.',
+  connector: 'scc-sim connector [--config FILE] [--name NAME]\n  Starts one connector and its admin API (https://<adminHost>:<adminPort>, default port 8444);\n'
+    + '  --name may be left out when the file has exactly one.',
   backend: 'scc-sim backend [--config FILE] [--name NAME]\n  Starts one backend; without --name, every backend of the file.',
   check: 'scc-sim check [--config FILE]\n  Validates the file; prints every problem as "path: message" and exits 1 if there is any.',
   token: 'scc-sim token [--config FILE] [--client CLIENTID]\n  Prints an access token of the client (default: the first connectivity client).',
@@ -61,10 +67,17 @@ async function main(argv: string[]): Promise<number> {
   if (!(command in HELP)) { console.error(`unknown command "${command}"\n\n${HELP['']}`); return 2; }
   if (command === 'schema') return schema(values.write);
 
+  if (command === 'up' || command === 'proxy' || command === 'connector') {
+    const store = ConfigStore.open(values.config!, { env: process.env });
+    const logger = createLogger(store.config.logLevel, 'scc-sim');
+    store.logger = logger;
+    store.watch();
+    return serve(await start(command, store, values.name, logger), logger);
+  }
   const config = loadConfigFile(values.config!, process.env);
   if (command === 'check') {
     console.log(`${values.config}: valid — ${config.subaccounts.length} subaccount(s), ${config.connectors.length} connector(s), `
-      + `${config.connectors.reduce((n, k) => n + k.systemMappings.length, 0)} system mapping(s), ${config.backends.length} backend(s)`);
+      + `${config.connectors.reduce((n, k) => n + k.subaccounts.reduce((m, s) => m + s.systemMappings.length, 0), 0)} system mapping(s), ${config.backends.length} backend(s)`);
     return 0;
   }
   if (command === 'env') {
@@ -82,7 +95,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const logger = createLogger(config.logLevel, 'scc-sim');
-  const close = await start(command, config, values.name, logger);
+  return serve(await startBackends(config, values.name, logger), logger);
+}
+
+/** Runs until SIGINT/SIGTERM, then closes gracefully. */
+async function serve(close: () => Promise<void>, logger: Logger): Promise<number> {
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down');
@@ -94,39 +111,42 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function start(command: string, config: Config, name: string | undefined, logger: Logger): Promise<() => Promise<void>> {
+async function start(command: string, store: ConfigStore, name: string | undefined, logger: Logger): Promise<() => Promise<void>> {
+  const config = store.config;
   switch (command) {
     case 'up': {
-      const sim = await startSimulator(config, { ephemeral: false, logger });
-      printBanner({ ...sim.urls, caFile: sim.caFile }, config);
-      return () => sim.close();
+      const sim = await startSimulator(store, { ephemeral: false, logger });
+      printBanner({ ...sim.urls, caFile: sim.caFile }, sim.admin, config);
+      return async () => { await sim.close(); store.close(); };
     }
     case 'proxy': {
-      const proxy = await buildProxy(config, { logger });
+      const proxy = await buildProxy(config, { logger, store });
       await proxy.listen();
-      return () => proxy.close();
+      return async () => { await proxy.close(); store.close(); };
     }
-    case 'connector': {
-      const connector = await buildConnector(config, { name, logger });
+    default: {
+      const connector = await buildConnector(store, { name, logger });
+      const admin = await connector.listenAdmin();
       connector.start();
-      return () => connector.close();
-    }
-    case 'backend': {
-      // One backend by name; without --name, every backend of the file (the default config has
-      // the Hello World, TCP echo and SMTP backends, and `scc-sim backend` starts them all).
-      const chosen = name ? config.backends.filter((x) => x.name === name) : config.backends;
-      if (chosen.length === 0) throw new Error(name ? `no backend named "${name}" in the config` : 'the config has no backends');
-      const running = await Promise.all(chosen.map((b) => startBackend(b, logger)));
-      for (const r of running) logger.info({ backend: r.name, kind: r.kind, url: r.url }, 'backend listening');
-      return async () => { await Promise.all(running.map((r) => r.close())); };
+      console.log(`scc-sim connector ${connector.name}: admin API ${admin.url}   (user ${connector.config.adminUser}; CA: ${connector.caFile})`);
+      return async () => { await connector.close(); store.close(); };
     }
   }
-  throw new Error(`unknown command ${command}`);
 }
 
-function printBanner(urls: { httpProxy: string; tokenService: string; tokenServiceHttps: string; caFile: string; tunnel: string; socks5Proxy: string }, config: Config): void {
-  const k = config.connectors[0];
-  const m = k?.systemMappings.find((x) => x.protocol === 'HTTP' || x.protocol === 'HTTPS');
+/** One backend by name; without --name, every backend of the file (the default config has the Hello World, TCP echo and SMTP backends). */
+async function startBackends(config: Config, name: string | undefined, logger: Logger): Promise<() => Promise<void>> {
+  const chosen = name ? config.backends.filter((x) => x.name === name) : config.backends;
+  if (chosen.length === 0) throw new Error(name ? `no backend named "${name}" in the config` : 'the config has no backends');
+  const running = await Promise.all(chosen.map((b) => startBackend(b, logger)));
+  for (const r of running) logger.info({ backend: r.name, kind: r.kind, url: r.url }, 'backend listening');
+  return async () => { await Promise.all(running.map((r) => r.close())); };
+}
+
+function printBanner(urls: { httpProxy: string; tokenService: string; tokenServiceHttps: string; caFile: string; tunnel: string; socks5Proxy: string },
+  admin: Record<string, { url: string; user: string }>, config: Config): void {
+  const first = config.connectors.flatMap((k) => k.subaccounts).find((s) => s.systemMappings.some((x) => x.protocol === 'HTTP' || x.protocol === 'HTTPS'));
+  const m = first?.systemMappings.find((x) => x.protocol === 'HTTP' || x.protocol === 'HTTPS');
   const lines = [
     '', 'scc-sim is up.',
     `  HTTP proxy     ${urls.httpProxy}`,
@@ -134,12 +154,22 @@ function printBanner(urls: { httpProxy: string; tokenService: string; tokenServi
     `  token service  ${urls.tokenService}/oauth/token   (JWKS: /token_keys, status: ${urls.tokenService}/)`,
     `                 ${urls.tokenServiceHttps}/oauth/token   (CA: ${urls.caFile})`,
     `  tunnel         ${urls.tunnel}`,
-    ...config.connectors.map((c) => `  connector      ${c.name}: location ID ${c.locationID ? `"${c.locationID}"` : '(default)'}, `
-      + c.systemMappings.map((x) => `${x.virtualHost}:${x.virtualPort} → ${x.localHost}:${x.localPort}`).join(', ')),
   ];
-  if (m) {
-    const loc = k.locationID ? ` -H "SAP-Connectivity-SCC-Location_ID: ${k.locationID}"` : '';
+  for (const c of config.connectors) {
+    lines.push(`  connector      ${c.name}: admin API ${admin[c.name]?.url ?? '(not started)'}   (user ${c.adminUser}; CA: ${urls.caFile})`);
+    for (const s of c.subaccounts) {
+      lines.push(`                   subaccount ${s.subaccount}, location ID ${s.locationID ? `"${s.locationID}"` : '(default)'}`
+        + `${s.connected ? '' : ' (disconnected)'}: ${s.systemMappings.map((x) => `${x.virtualHost}:${x.virtualPort} → ${x.localHost}:${x.localPort}`).join(', ') || 'no system mappings'}`);
+    }
+  }
+  if (m && first) {
+    const loc = first.locationID ? ` -H "SAP-Connectivity-SCC-Location_ID: ${first.locationID}"` : '';
     lines.push('', 'Try it:', `  curl -x ${urls.httpProxy} --proxy-header "Proxy-Authorization: Bearer $(npx scc-sim token${configFlag()})"${loc} http://${m.virtualHost}:${m.virtualPort}/`);
+  }
+  const k = config.connectors[0];
+  if (k) {
+    const password = k.adminPassword === 'manage' ? 'manage' : '<adminPassword>';
+    lines.push(`  curl --cacert ${urls.caFile} -u ${k.adminUser}:${password} ${admin[k.name]?.url}/api/v1/configuration/subaccounts`);
   }
   console.log(lines.join('\n') + '\n');
 }

@@ -7,3 +7,7 @@ export type { Config, ConfigInput } from '../services/shared/config-schema.js';
 export { buildBackend } from '../services/backend/backend-service.js';
 export { buildConnector } from '../services/connector/connector-service.js';
 export { buildProxy } from '../services/proxy/proxy-service.js';
+export { ConfigStore, ConfigFileConflict, type ConfigStoreOptions } from '../services/shared/config-store.js';
+export type { ConnectorHandle, AdminEndpoint, MappingSpec, ResourceSpec } from './connector-handle.js';
+export type { AdminOperations } from '../services/connector/admin/admin-operations.js';
+export { encodeResourceId, decodeResourceId } from '../services/connector/admin/resource-id.js';

@@ -18,9 +18,10 @@ async function configWithFreePorts(): Promise<{ file: string; httpPort: number }
   doc.proxy = { ...doc.proxy, httpPort, socks5Port, tokenServicePort, tunnelPort, tokenServiceHttpsPort };
   for (const b of doc.backends) {
     const port = await freePort();
-    for (const m of doc.connectors[0].systemMappings) if (Number(m.localPort) === b.port) m.localPort = port;
+    for (const m of doc.connectors[0].subaccounts[0].systemMappings) if (Number(m.localPort) === b.port) m.localPort = port;
     b.port = port;
   }
+  doc.connectors[0].adminPort = await freePort();
   doc.connectors[0].reconnectInitialDelayMs = 20;
   doc.connectors[0].reconnectMaxDelayMs = 200;
   const file = join(mkdtempSync(join(tmpdir(), 'scc-sim-cli-')), 'scc-sim.yaml');

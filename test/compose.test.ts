@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, parseDocument } from 'yaml';
 import { ENV_VARIABLES, loadConfigFile } from '../services/shared/config-load.js';
 import type { Config } from '../services/shared/config-schema.js';
+import { adminClient } from './helpers/admin-client.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
@@ -241,7 +242,10 @@ t.test('the proxy and the connector share one simulator CA: a named volume at th
 
 t.test('the proxy publishes 20003, 20004, 8080 and 8443 on the host, on the ports its config listens on', async (t) => {
   t.same(publishedOf('proxy'), ['20003:20003', '20004:20004', '8080:8080', '8443:8443'], 'proxy ports');
-  t.same(publishedOf('connector'), [], 'the connector publishes nothing: it only dials out');
+  t.same(publishedOf('connector'), ['8444:8444'], 'the connector publishes only its admin API: its tunnel dials out');
+  const connectorConfig = loadConfigFile(join(ROOT, optionOf(commandOf('connector'), '--config')!), environmentOf('connector'));
+  const admin = connectorConfig.connectors.find((k) => k.name === optionOf(commandOf('connector'), '--name'))!;
+  t.same([admin.adminHost, admin.adminPort], ['0.0.0.0', 8444], 'the admin API binds all interfaces of the connector container, on the published port');
   for (const b of backendServices) t.same(publishedOf(b), [], `${b} publishes nothing: it is on-premise`);
   const config = loadConfigFile(join(ROOT, optionOf(commandOf('proxy'), '--config')!), environmentOf('proxy'));
   const containerPorts = publishedOf('proxy').map((p) => Number(p.split(':')[1])).sort();
@@ -310,7 +314,10 @@ t.test('the compose config is the default world, with the compose service names 
   t.same(world.subaccounts, local.subaccounts, 'same subaccounts and clients as config/scc-sim.yaml');
   const withoutHosts = (c: Config) => ({
     ports: { ...c.proxy, host: undefined, publicHost: undefined },
-    connectors: c.connectors.map((k) => ({ ...k, tunnelHost: undefined, systemMappings: k.systemMappings.map((m) => ({ ...m, localHost: undefined })) })),
+    connectors: c.connectors.map((k) => ({
+      ...k, tunnelHost: undefined, adminHost: undefined,
+      subaccounts: k.subaccounts.map((s) => ({ ...s, systemMappings: s.systemMappings.map((m) => ({ ...m, localHost: undefined })) })),
+    })),
     backends: c.backends.map((b) => ({ ...b, host: undefined })),
   });
   t.same(withoutHosts(world), withoutHosts(local), 'same ports, connectors, mappings and backends apart from host names');
@@ -322,7 +329,7 @@ t.test('the compose config is the default world, with the compose service names 
   const tunnelHost = connector.tunnelHost ?? world.proxy.publicHost ?? world.proxy.host;
   t.equal(tunnelHost, 'proxy', 'the connector dials the proxy service by its compose name');
   t.ok(shareNetwork('connector', tunnelHost), `the connector shares a network with ${tunnelHost}`);
-  for (const m of connector.systemMappings) {
+  for (const m of connector.subaccounts.flatMap((s) => s.systemMappings)) {
     t.ok(backendServices.includes(m.localHost), `${m.virtualHost}:${m.virtualPort} goes to a compose backend service (${m.localHost})`);
     t.ok(shareNetwork('connector', m.localHost), `the connector shares a network with ${m.localHost}`);
     const backend = world.backends.find((b) => b.name === optionOf(commandOf(m.localHost), '--name'));
@@ -380,7 +387,7 @@ t.test('the Dockerfile builds what it runs: COPY sources, ENTRYPOINT and CMD exi
   const user = inFinal('USER').at(-1)?.args;
   t.ok(user && !/^(root|0)(:|$)/.test(user), `the services run as a non-root user (${user})`);
   const exposed = inFinal('EXPOSE').flatMap((i) => i.args.split(/\s+/)).map((p) => Number(p.split('/')[0]));
-  t.same(exposed.slice().sort(), [20003, 20004, 8080, 8443, 8042].sort(), 'EXPOSE names the proxy, SOCKS5, token (HTTP, HTTPS) and tunnel ports');
+  t.same(exposed.slice().sort(), [20003, 20004, 8080, 8443, 8042, 8444].sort(), 'EXPOSE names the proxy, SOCKS5, token (HTTP, HTTPS), tunnel and admin API ports');
   for (const p of publishedOf('proxy')) t.ok(exposed.includes(Number(p.split(':')[1])), `published port ${p} is exposed`);
 });
 
@@ -413,11 +420,12 @@ t.test('the three compose commands, started as processes, carry a request from t
   const serviceNames = new Set(Object.keys(services));
   const writeWorld = (source: string, backendPort: number | undefined, out: string): string => {
     const doc = parseDocument(readFileSync(join(ROOT, source), 'utf8'));
-    const world = doc.toJS() as { connectors?: Array<{ systemMappings?: Array<{ localHost: string }> }>; backends?: unknown[] };
-    world.connectors?.forEach((k, i) => k.systemMappings?.forEach((m, j) => {
-      if (serviceNames.has(m.localHost)) doc.setIn(['connectors', i, 'systemMappings', j, 'localHost'], '127.0.0.1');
-      if (backendPort !== undefined) doc.setIn(['connectors', i, 'systemMappings', j, 'localPort'], backendPort);
-    }));
+    const world = doc.toJS() as { connectors?: Array<{ subaccounts?: Array<{ systemMappings?: Array<{ localHost: string }> }> }>; backends?: unknown[] };
+    world.connectors?.forEach((k, i) => k.subaccounts?.forEach((s, n) => s.systemMappings?.forEach((m, j) => {
+      const at = ['connectors', i, 'subaccounts', n, 'systemMappings', j];
+      if (serviceNames.has(m.localHost)) doc.setIn([...at, 'localHost'], '127.0.0.1');
+      if (backendPort !== undefined) doc.setIn([...at, 'localPort'], backendPort);
+    })));
     world.backends?.forEach((_b, i) => doc.setIn(['backends', i, 'port'], backendPort ?? 0));
     const file = join(dir, out);
     writeFileSync(file, doc.toString());
@@ -445,9 +453,13 @@ t.test('the three compose commands, started as processes, carry a request from t
   const connectorArgs = commandOf('connector');
   const connectorFile = writeWorld(optionOf(connectorArgs, '--config')!, backendPort, 'connector.yaml');
   const connector = startService(t, 'connector', withConfig(connectorArgs, connectorFile),
-    serviceEnv('connector', { SCC_SIM_TUNNEL_HOST: '127.0.0.1', SCC_SIM_TUNNEL_PORT: String(tunnelPort) }));
+    serviceEnv('connector', { SCC_SIM_TUNNEL_HOST: '127.0.0.1', SCC_SIM_TUNNEL_PORT: String(tunnelPort), SCC_SIM_ADMIN_HOST: '127.0.0.1', SCC_SIM_ADMIN_PORT: '0' }));
   await connector.waitFor(/tunnel established/);
   await proxy.waitFor(/Cloud Connector connected/);
+  const adminUrl = String((await connector.waitFor(/^admin API listening$/)).url);
+  const version = await adminClient({ url: adminUrl, user: 'Administrator', password: 'manage', caFile: join(ROOT, '.scc-sim/ca/ca.pem') })
+    .get('/api/v1/connector/version');
+  t.same([version.status, version.json()], [200, { version: '2.19.0.2' }], 'the compose connector\'s admin API answers with Administrator / manage');
 
   const status = await (await fetch(`http://127.0.0.1:${tokenPort}/status`)).json() as {
     subaccounts: Array<{ cloudConnectors: Array<{ connector: string; locationID: string }> }>;

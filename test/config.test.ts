@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfigFile, parseConfig } from '../services/shared/config-load.js';
+import { problemsOf } from './helpers/config-problems.js';
 import { editorSchema } from '../services/shared/config-json-schema.js';
 import { REPO_ROOT, runCli } from './helpers/cli-process.js';
 
@@ -15,31 +16,21 @@ const minimal = () => ({
   ] }],
 });
 
-function problemsOf(input: unknown): string[] {
-  try {
-    parseConfig(input);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
-
 t.test('a minimal config gets the SCC defaults and is frozen', async (t) => {
   const c = parseConfig(minimal());
   t.equal(c.proxy.httpPort, 20003);
   t.equal(c.proxy.tunnelPort, 8042);
-  t.equal(c.connectors[0].locationID, '');
+  t.equal(c.connectors[0].subaccounts[0].locationID, '');
   t.equal(c.connectors[0].auditLogLevel, 'SECURITY');
-  const m = c.connectors[0].systemMappings[0];
+  const m = c.connectors[0].subaccounts[0].systemMappings[0];
   t.same([m.protocol, m.hostInHeader, m.authenticationMode, m.resources[0].exactMatchOnly, m.resources[0].enabled], ['HTTP', 'VIRTUAL', 'NONE', false, true]);
-  t.ok(Object.isFrozen(c.connectors[0].systemMappings[0].resources[0]));
+  t.ok(Object.isFrozen(c.connectors[0].subaccounts[0].systemMappings[0].resources[0]));
 });
 
 t.test('lower-case enum values are accepted as the SCC does', async (t) => {
   const input = minimal();
   Object.assign(input.connectors[0].systemMappings[0], { hostInHeader: 'internal', protocol: 'http' });
-  t.equal(parseConfig(input).connectors[0].systemMappings[0].hostInHeader, 'INTERNAL');
+  t.equal(parseConfig(input).connectors[0].subaccounts[0].systemMappings[0].hostInHeader, 'INTERNAL');
 });
 
 t.test('every problem is listed as path: message', async (t) => {

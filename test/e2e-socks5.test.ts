@@ -39,7 +39,7 @@ const keyFile = signingKeyFile((fn) => t.teardown(fn));
 const CLOSED_PORT = await closedLocalPort();
 const defaultConfig = parseYaml(readFileSync(join(REPO_ROOT, 'config/scc-sim.yaml'), 'utf8'));
 defaultConfig.proxy.signingKeyFile = keyFile;
-defaultConfig.connectors[0].systemMappings.push({
+defaultConfig.connectors[0].subaccounts[0].systemMappings.push({
   virtualHost: 'closed.onprem', virtualPort: 9, localHost: '127.0.0.1', localPort: CLOSED_PORT, protocol: 'TCP',
 });
 const sim = await startSimulator(defaultConfig);

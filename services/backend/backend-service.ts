@@ -56,6 +56,7 @@ const DelayParams = Type.Object({ ms: Type.Integer({ minimum: 0, maximum: MAX_DE
 const BytesParams = Type.Object({ n: Type.Integer({ minimum: 0, maximum: MAX_PATTERN_BYTES }) });
 const BytesQuery = Type.Object({ chunked: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('true'), Type.Literal('0'), Type.Literal('false')])) });
 const RedirectQuery = Type.Object({ to: Type.String({ pattern: '^/', default: '/' }) });
+const CookieQuery = Type.Object({ domain: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9.-]+$' }) });
 
 export function buildBackend(opts: BackendOptions): FastifyInstance {
   const { name } = opts;
@@ -137,6 +138,17 @@ export function buildBackend(opts: BackendOptions): FastifyInstance {
     const host = request.headers.host ?? request.hostname;
     return reply.redirect(`http://${host}${request.query.to}`, 302);
   });
+
+  // Cookie domains as a backend sets them (the connector's domain mappings rewrite them).
+  app.get<{ Querystring: { domain: string } }>('/cookie', {
+    schema: { querystring: CookieQuery },
+  }, async (request, reply) => {
+    reply.header('set-cookie', [`session=1; Domain=${request.query.domain}; Path=/`, 'plain=2; Path=/']);
+    return reply.type('text/plain; charset=utf-8').send('cookie set');
+  });
+
+  // Which connection a request came on (the connector's pooled backend connections).
+  app.get('/connection', async (request) => ({ backend: name, remotePort: request.socket.remotePort }));
 
   return app;
 }

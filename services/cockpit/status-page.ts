@@ -5,12 +5,14 @@ import type { Config } from '../shared/config-schema.js';
 import type { TunnelRegistry } from '../proxy/tunnel-registry.js';
 
 export interface StatusPageOptions {
-  config: Config;
+  /** The config, or a function giving the current one. */
+  config: Config | (() => Config);
   registry: TunnelRegistry;
   urls: () => Record<string, string>;
 }
 
-export function statusOf({ config, registry, urls }: StatusPageOptions) {
+export function statusOf({ config: source, registry, urls }: StatusPageOptions) {
+  const config = typeof source === 'function' ? source() : source;
   const connected = registry.list();
   return {
     endpoints: urls(),

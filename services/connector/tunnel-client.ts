@@ -1,33 +1,49 @@
-// The connector's side of the tunnel: dial OUT to the proxy, ask for the upgrade with the
-// subaccount credentials and location ID, then serve HTTP/2 on that socket. When the socket is
-// lost it dials again with capped exponential backoff, and says so in its log.
+// The connector's side of one subaccount's tunnel: dial OUT to the proxy, ask for the upgrade
+// with the subaccount credentials and location ID, then serve HTTP/2 on that socket. When the
+// socket is lost it dials again with capped exponential backoff, and says so in its log.
+//
+// The admin API switches it: disconnect() half-closes the socket (FIN) and waits until the PROXY
+// closes it — the proxy drops the tunnel from its registry before it does — so once disconnect()
+// has resolved, the proxy answers 503 for the subaccount and location. connect() resolves when
+// the first attempt is decided: the proxy registered the tunnel (before it answered 101), or
+// refused it.
 import http from 'node:http';
 import http2 from 'node:http2';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import type { Socket } from 'node:net';
-import type { ConnectorConfig } from '../shared/config-schema.js';
 import type { Logger } from '../shared/logger.js';
-import {
-  HEADER_CONNECTOR, HEADER_LOCATION, HEADER_SUBACCOUNT, TUNNEL_H2_SETTINGS, TUNNEL_MAX_SESSION_MEMORY_MB,
-  TUNNEL_PATH, TUNNEL_SESSION_WINDOW, TUNNEL_UPGRADE,
-} from '../shared/tunnel-protocol.js';
+import { TUNNEL_H2_SETTINGS, TUNNEL_MAX_SESSION_MEMORY_MB, TUNNEL_PATH, TUNNEL_SESSION_WINDOW } from '../shared/tunnel-protocol.js';
+import { backoffDelay, upgradeHeaders, type Backoff, type SccTunnelState, type TunnelIdentity } from './tunnel-identity.js';
+
+export { sameIdentity, type Backoff, type SccTunnelState, type TunnelIdentity } from './tunnel-identity.js';
 
 export type TunnelState = 'connecting' | 'connected' | 'disconnected' | 'closed';
 
 export interface TunnelClientOptions {
-  connector: ConnectorConfig;
-  host: string;
-  port: number;
+  identity: TunnelIdentity;
+  backoff: Backoff;
   logger: Logger;
   onRequest: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
   onConnect?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void;
 }
 
+/** How long disconnect() waits for the proxy to close the socket before closing it itself. */
+const DISCONNECT_WAIT_MS = 3_000;
+/** How long connect() waits for the first attempt. */
+const CONNECT_WAIT_MS = 5_000;
+
 export class TunnelClient extends EventEmitter {
   state: TunnelState = 'disconnected';
-  readonly #opts: TunnelClientOptions;
+  /** When the tunnel came up (epoch ms); 0 while it is not. */
+  connectedSince = 0;
+  /** Why the last attempt failed, if it did. */
+  lastError: string | undefined;
+  identity: TunnelIdentity;
+  backoff: Backoff;
   readonly #log: Logger;
   readonly #h2: http2.Http2Server;
+  #wanted = false;
+  #failed = false;
   #attempt = 0;
   #timer: NodeJS.Timeout | undefined;
   #socket: Socket | undefined;
@@ -35,8 +51,9 @@ export class TunnelClient extends EventEmitter {
 
   constructor(opts: TunnelClientOptions) {
     super();
-    this.#opts = opts;
-    this.#log = opts.logger.child({ component: 'tunnel-client', connector: opts.connector.name });
+    this.identity = opts.identity;
+    this.backoff = opts.backoff;
+    this.#log = opts.logger.child({ component: 'tunnel-client', connector: opts.identity.connectorName });
     this.#h2 = http2.createServer({ settings: TUNNEL_H2_SETTINGS, maxSessionMemory: TUNNEL_MAX_SESSION_MEMORY_MB }, opts.onRequest);
     // CONNECT streams (TCP over the tunnel, for SOCKS5) arrive as 'connect', not as requests.
     this.#h2.on('connect', (req: http2.Http2ServerRequest) => {
@@ -49,9 +66,21 @@ export class TunnelClient extends EventEmitter {
     });
   }
 
+  /** Whether the tunnel should be up (started and not disconnected). */
+  get wanted(): boolean {
+    return this.#wanted;
+  }
+
+  /** The state the admin API shows. */
+  get sccState(): SccTunnelState {
+    if (this.state === 'connected') return 'Connected';
+    return this.#wanted && this.#failed ? 'ConnectFailure' : 'Disconnected';
+  }
+
   start(): void {
     if (this.state === 'closed') return;
-    this.#dial();
+    this.#wanted = true;
+    if (this.state !== 'connected' && this.#pending === undefined) this.#dial();
   }
 
   /** Resolves once the tunnel is up (or rejects when the client is closed first). */
@@ -66,58 +95,100 @@ export class TunnelClient extends EventEmitter {
     });
   }
 
+  /** Dials now (also after a disconnect) and resolves when that attempt is decided, or after CONNECT_WAIT_MS. */
+  async connect(): Promise<void> {
+    if (this.state === 'closed' || this.state === 'connected') return;
+    const decided = waitFor(this, 'attempt', CONNECT_WAIT_MS);
+    clearTimeout(this.#timer);
+    this.#attempt = 0;
+    this.#wanted = true;
+    if (this.#pending === undefined) this.#dial();
+    await decided;
+  }
+
+  /** Closes the tunnel and stays disconnected until connect(); see the file comment for the order. */
+  async disconnect(): Promise<void> {
+    this.#wanted = false;
+    this.#failed = false;
+    clearTimeout(this.#timer);
+    this.#pending?.destroy();
+    this.#pending = undefined;
+    const socket = this.#socket;
+    if (socket !== undefined && !socket.destroyed) {
+      const closed = waitFor(socket, 'close', DISCONNECT_WAIT_MS);
+      // FIN, not GOAWAY: after sending GOAWAY, Node's HTTP/2 session stops reading the socket and
+      // would never see the proxy close it. On FIN the proxy drops the tunnel, then closes.
+      socket.end();
+      await closed;
+      socket.destroy();
+    }
+    if (this.state !== 'closed') this.#setState('disconnected');
+  }
+
   #setState(s: TunnelState): void {
     this.state = s;
+    this.connectedSince = s === 'connected' ? Date.now() : 0;
     this.emit('state', s);
   }
 
   #dial(): void {
-    const { connector, host, port } = this.#opts;
-    const ctx = { subaccount: connector.subaccount, locationId: connector.locationID, tunnel: `${host}:${port}` };
+    const id = this.identity;
+    const ctx = { subaccount: id.subaccount, locationId: id.locationID, tunnel: `${id.host}:${id.port}` };
     this.#setState('connecting');
     const req = http.request({
-      host, port, path: TUNNEL_PATH, method: 'GET', agent: false,
-      headers: {
-        connection: 'Upgrade', upgrade: TUNNEL_UPGRADE,
-        authorization: `Basic ${Buffer.from(`${connector.cloudUser}:${connector.cloudPassword}`).toString('base64')}`,
-        [HEADER_SUBACCOUNT]: connector.subaccount,
-        [HEADER_LOCATION]: encodeURIComponent(connector.locationID),
-        [HEADER_CONNECTOR]: connector.name,
-      },
+      host: id.host, port: id.port, path: TUNNEL_PATH, method: 'GET', agent: false, headers: upgradeHeaders(id),
     });
     this.#pending = req;
     req.on('upgrade', (_res, socket, head) => {
+      if (this.#pending !== req) return void socket.destroy(); // disconnected meanwhile
       this.#pending = undefined;
       this.#attempt = 0;
+      this.#failed = false;
+      this.lastError = undefined;
       this.#socket = socket;
       socket.setNoDelay(true);
       socket.setKeepAlive(true, 10_000);
       if (head.length > 0) socket.unshift(head);
-      socket.once('close', () => this.#lost('the tunnel connection closed', ctx));
+      socket.once('close', () => this.#lost('the tunnel connection closed', ctx, socket));
       socket.once('end', () => socket.destroy());
       socket.on('error', (err) => this.#log.debug({ err }, 'tunnel socket error'));
       this.#h2.emit('connection', socket);
       this.#log.info(ctx, 'tunnel established: connected to the cloud');
       this.#setState('connected');
+      this.emit('attempt', true);
     });
     req.on('response', (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => { if (body.length < 2000) body += c; });
-      res.on('end', () => this.#lost(`the proxy refused the tunnel: ${res.statusCode} ${body.trim()}`, ctx));
-      res.on('error', () => this.#lost(`the proxy refused the tunnel: ${res.statusCode}`, ctx));
+      res.on('end', () => this.#failedAttempt(req, `the proxy refused the tunnel: ${res.statusCode} ${body.trim()}`, ctx));
+      res.on('error', () => this.#failedAttempt(req, `the proxy refused the tunnel: ${res.statusCode}`, ctx));
     });
-    req.on('error', (err) => this.#lost(`cannot reach the proxy tunnel endpoint (${(err as NodeJS.ErrnoException).code ?? err.message})`, ctx));
+    req.on('error', (err) => this.#failedAttempt(req, `cannot reach the proxy tunnel endpoint (${(err as NodeJS.ErrnoException).code ?? err.message})`, ctx));
     req.end();
   }
 
-  #lost(why: string, ctx: Record<string, unknown>): void {
-    if (this.state === 'closed' || this.state === 'disconnected') return;
-    this.#socket = undefined;
+  #failedAttempt(req: http.ClientRequest, why: string, ctx: Record<string, unknown>): void {
+    if (this.#pending !== req) return; // a disconnect cancelled it, or it was decided already
     this.#pending = undefined;
-    const { reconnectInitialDelayMs: first, reconnectMaxDelayMs: max } = this.#opts.connector;
-    const base = Math.min(max, first * 2 ** Math.min(this.#attempt, 30));
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    this.#failed = true;
+    this.lastError = why;
+    this.#retry(why, ctx);
+    this.emit('attempt', false);
+  }
+
+  #lost(why: string, ctx: Record<string, unknown>, socket: Socket): void {
+    if (this.#socket !== socket) return;
+    this.#socket = undefined;
+    if (!this.#wanted || this.state === 'closed') return;
+    this.#failed = true;
+    this.lastError = why;
+    this.#retry(why, ctx);
+  }
+
+  #retry(why: string, ctx: Record<string, unknown>): void {
+    if (!this.#wanted || this.state === 'closed') return;
+    const delay = backoffDelay(this.backoff, this.#attempt);
     this.#attempt += 1;
     this.#setState('disconnected');
     this.#log.warn({ ...ctx, attempt: this.#attempt, retryInMs: delay }, `${why}; reconnecting in ${delay} ms`);
@@ -126,10 +197,19 @@ export class TunnelClient extends EventEmitter {
 
   /** Closes the tunnel for good: no reconnect. */
   async close(): Promise<void> {
+    this.#wanted = false;
     this.#setState('closed');
     clearTimeout(this.#timer);
     this.#pending?.destroy();
+    this.#pending = undefined;
     this.#socket?.destroy();
     await new Promise<void>((resolve) => this.#h2.close(() => resolve()));
   }
+}
+
+/** Resolves on the emitter's next `event`, or after `ms` (whichever is first). */
+function waitFor(emitter: EventEmitter, event: string, ms: number): Promise<void> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), ms);
+  return once(emitter, event, { signal: ac.signal }).then(() => undefined, () => undefined).finally(() => clearTimeout(timer));
 }

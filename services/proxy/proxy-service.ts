@@ -8,7 +8,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../shared/config-schema.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { defaultCaDir, loadOrCreateCa, type SimCa } from '../shared/sim-ca.js';
-import { createClientDirectory } from '../xsuaa/client-directory.js';
+import type { ConfigStore } from '../shared/config-store.js';
+import { liveDirectories } from './live-directories.js';
 import { destinationServicePlugin } from '../destination/destination-service.js';
 import { diConnectionsPlugin } from '../di/di-connections.js';
 import { createForwardProxy } from './forward-proxy.js';
@@ -60,12 +61,20 @@ export interface ProxyOptions {
   logger?: Logger;
   /** The CA; default: loaded (or created) from `proxy.caDir`, else `<cwd>/.scc-sim/ca`. */
   ca?: SimCa;
+  /**
+   * Follow this store: subaccounts (cloud users, OAuth clients, users, destinations) apply live;
+   * a removed subaccount's tunnels are closed. The `proxy` section (ports, hosts, keys) and
+   * diConnections take effect at the next start.
+   */
+  store?: ConfigStore;
 }
 
 export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promise<ProxyService> {
   const logger = (opts.logger ?? silentLogger()).child({ service: 'proxy' });
   const keys = await loadSigningKeys(config.proxy.signingKeyFile);
-  const clientDirectory = createClientDirectory(config);
+  const directories = liveDirectories(config);
+  const clientDirectory = directories.clients;
+  let current = config;
   const registry = new TunnelRegistry();
   const publicHost = config.proxy.publicHost ?? (config.proxy.host === '0.0.0.0' || config.proxy.host === '::' ? '127.0.0.1' : config.proxy.host);
   let bound: ProxyPorts | undefined;
@@ -76,19 +85,36 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
   const ca = opts.ca ?? await loadOrCreateCa(config.proxy.caDir ?? defaultCaDir());
 
   const app: FastifyInstance = Fastify({ loggerInstance: logger.child({ component: 'token-service' }) as FastifyBaseLogger, forceCloseConnections: true });
-  await registerTokenService(app, { keys, config, clientDirectory, issuerBaseUrl: tokenServiceUrl, userTokenVerifier: userVerifier });
-  await registerStatusPage(app, { config, registry, urls: () => urls() });
+  await registerTokenService(app, { keys, config, clientDirectory, issuerBaseUrl: tokenServiceUrl, userTokenVerifier: userVerifier, userDirectory: directories.users });
+  await registerStatusPage(app, { config: () => current, registry, urls: () => urls() });
   const sharedOpts = { keys, config, clientDirectory, issuerBaseUrl: tokenServiceUrl };
-  await app.register(destinationServicePlugin, { ...sharedOpts, verifier: createTokenVerifier({ ...sharedOpts, accept: 'destination' }) });
+  const destinationVerifier = createTokenVerifier({ ...sharedOpts, accept: 'destination' });
+  const anyVerifier = createTokenVerifier({ ...sharedOpts, accept: 'any' });
+  await app.register(destinationServicePlugin, { ...sharedOpts, verifier: destinationVerifier });
   await app.register(diConnectionsPlugin, {
-    ...sharedOpts, verifier: createTokenVerifier({ ...sharedOpts, accept: 'any' }),
+    ...sharedOpts, verifier: anyVerifier,
     gateway: () => ({ host: publicHost, port: bound?.httpPort ?? config.proxy.httpPort }),
   });
 
   const httpProxy = createForwardProxy({
     registry, verify: (t) => verifier.verify(t), checkPrincipal: createPrincipalCheck(userVerifier), logger,
   });
-  const tunnelEndpoint = createTunnelEndpoint({ config, registry, logger });
+  const tunnelEndpoint = createTunnelEndpoint({ config: () => current, registry, logger });
+  const unsubscribe = opts.store?.subscribe((next) => {
+    const previous = current;
+    current = next;
+    if (JSON.stringify(next.proxy) !== JSON.stringify(previous.proxy)) logger.warn('the proxy section of the config changed: it takes effect at the next start');
+    if (JSON.stringify(next.subaccounts) === JSON.stringify(previous.subaccounts)) return;
+    directories.update(next);
+    for (const v of [verifier, destinationVerifier, anyVerifier]) v.clear();
+    for (const t of registry.list()) {
+      if (!next.subaccounts.some((s) => s.subaccount === t.subaccount)) {
+        logger.warn({ subaccount: t.subaccount, locationId: t.locationId }, 'the subaccount is no longer in the config: its tunnel is closed');
+        t.session.destroy();
+      }
+    }
+    logger.info('subaccounts, clients, users and destinations changed: applied');
+  });
   const socks5 = createSocks5Server({
     logger: logger.child({ component: 'socks5' }),
     authenticate: async (jwt) => {
@@ -137,6 +163,7 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
       return bound;
     },
     async close() {
+      unsubscribe?.();
       for (const t of registry.list()) t.session.destroy();
       await Promise.all(servers.map((s) => closeServer(s)));
       await app.close();

@@ -14,7 +14,8 @@ import {
 import type { Tunnel, TunnelRegistry } from './tunnel-registry.js';
 
 export interface TunnelEndpointOptions {
-  config: Config;
+  /** The config, or a function giving the current one (the cloud users are looked up per connection). */
+  config: Config | (() => Config);
   registry: TunnelRegistry;
   logger: Logger;
   /** Interval of HTTP/2 PINGs that detect a connector that vanished without closing the socket. */
@@ -23,7 +24,7 @@ export interface TunnelEndpointOptions {
 
 export function createTunnelEndpoint({ config, registry, logger, pingIntervalMs = 10_000 }: TunnelEndpointOptions): http.Server {
   const log = logger.child({ component: 'tunnel-endpoint' });
-  const subaccounts = new Map(config.subaccounts.map((s) => [s.subaccount, s]));
+  const configOf = typeof config === 'function' ? config : () => config;
   const server = http.createServer((req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: TUNNEL_UPGRADE, connection: 'close' });
     res.end(`This is the scc-sim tunnel endpoint: Cloud Connectors connect here with "Upgrade: ${TUNNEL_UPGRADE}".\n`);
@@ -47,7 +48,7 @@ export function createTunnelEndpoint({ config, registry, logger, pingIntervalMs 
     if (req.url !== TUNNEL_PATH || String(req.headers.upgrade).toLowerCase() !== TUNNEL_UPGRADE) {
       return refuse(socket, 400, `expected GET ${TUNNEL_PATH} with Upgrade: ${TUNNEL_UPGRADE}`, ctx);
     }
-    const subaccount = subaccounts.get(subaccountId);
+    const subaccount = configOf().subaccounts.find((s) => s.subaccount === subaccountId);
     if (!subaccount || !credentialsMatch(req.headers.authorization, subaccount)) {
       return refuse(socket, 401, subaccount ? 'wrong cloud user or password' : `unknown subaccount "${subaccountId}"`, ctx);
     }
@@ -84,6 +85,9 @@ export function createTunnelEndpoint({ config, registry, logger, pingIntervalMs 
       log.warn(ctx, 'Cloud Connector disconnected');
     };
     session.once('close', () => gone());
+    // A connector that ends the tunnel (GOAWAY, or FIN below: the admin API's disconnect) waits for
+    // this side to close: the tunnel leaves the registry first, so the next request gets the 503.
+    session.once('goaway', () => gone());
     session.on('error', (err) => log.warn({ ...ctx, err }, 'tunnel session error'));
     socket.once('close', () => gone());
     // The tunnel endpoint is an http.Server, whose sockets allow half-open connections: a

@@ -1,6 +1,6 @@
 // The config schema as JSON Schema for editor completion (config/scc-sim.schema.json,
 // written by `npm run schema`; a test keeps the committed file in step with the code).
-import { ConfigSchema } from './config-schema.js';
+import { ConfigFileSchema } from './config-schema.js';
 
 /** The JSON Schema for editors: a property with a default is optional to write. */
 export function editorSchema(): object {
@@ -15,6 +15,6 @@ export function editorSchema(): object {
     }
     return out;
   };
-  return { $schema: 'http://json-schema.org/draft-07/schema#', ...relax(JSON.parse(JSON.stringify(ConfigSchema))) };
+  return { $schema: 'http://json-schema.org/draft-07/schema#', ...relax(JSON.parse(JSON.stringify(ConfigFileSchema))) };
 }
 

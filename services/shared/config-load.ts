@@ -3,8 +3,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { parseDocument } from 'yaml';
+import { parseDocument, type Document } from 'yaml';
 import { ConfigSchema, type Config } from './config-schema.js';
+import { normalizeConnectorShapes, problemAtFilePath } from './config-connector-shape.js';
 import { compileSubjectPattern } from './subject-pattern.js';
 import { checkSubaccountRules } from './subaccount-rules.js';
 
@@ -29,6 +30,9 @@ const ENV_OVERRIDES: Array<[string, (c: any, v: string) => void]> = [
   ['SCC_SIM_TUNNEL_PORT', (c, v) => { c.proxy.tunnelPort = Number(v); }],
   ['SCC_SIM_TUNNEL_HOST', (c, v) => { for (const k of c.connectors ?? []) k.tunnelHost = v; }],
   ['SCC_SIM_BACKEND_HOST', (c, v) => { for (const b of c.backends ?? []) b.host = v; }],
+  // For `scc-sim connector` (one connector per process); with several connectors in one process they would clash, unless 0.
+  ['SCC_SIM_ADMIN_HOST', (c, v) => { for (const k of c.connectors ?? []) k.adminHost = v; }],
+  ['SCC_SIM_ADMIN_PORT', (c, v) => { for (const k of c.connectors ?? []) k.adminPort = Number(v); }],
 ];
 export const ENV_VARIABLES = ENV_OVERRIDES.map(([name]) => name);
 
@@ -40,11 +44,16 @@ export function loadConfigFile(file: string, env: Record<string, string | undefi
   } catch (err) {
     throw new ConfigError(file, [`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`]);
   }
+  return parseConfig(parseYamlDocument(text, file).toJS(), { baseDir: dirname(resolve(file)), source: file, env });
+}
+
+/** The YAML Document of a config file's text (comments and order kept, for the config store). Throws ConfigError on YAML errors. */
+export function parseYamlDocument(text: string, file: string): Document {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(file, doc.errors.map((e) => `${file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`));
   }
-  return parseConfig(doc.toJS(), { baseDir: dirname(resolve(file)), source: file, env });
+  return doc;
 }
 
 export interface ParseOptions {
@@ -65,12 +74,16 @@ export function parseConfig(input: unknown, opts: ParseOptions = {}): Config {
     const v = opts.env?.[name];
     if (v !== undefined && v !== '') { work.proxy ??= {}; apply(work, v); }
   }
+  const shapes = normalizeConnectorShapes(work);
+  const atFilePath = (list: string[]) => list.map((p) => problemAtFilePath(p, shapes.legacy));
+  if (shapes.problems.length > 0) throw new ConfigError(source, shapes.problems);
   upperCaseEnums(work);
   const withDefaults = Value.Default(ConfigSchema, work) as Config;
   const problems = [...Value.Errors(ConfigSchema, withDefaults)].map((e) => `${pathOf(e.path)}: ${e.message}`);
-  if (problems.length > 0) throw new ConfigError(source, dedupe(problems));
+  if (problems.length > 0) throw new ConfigError(source, dedupe(atFilePath(problems)));
   const semantic = [...checkRules(withDefaults, opts.baseDir ?? process.cwd()), ...checkSubaccountRules(withDefaults)];
-  if (semantic.length > 0) throw new ConfigError(source, semantic);
+  if (semantic.length > 0) throw new ConfigError(source, atFilePath(semantic));
+  assignAdminPorts(withDefaults);
   return deepFreeze(withDefaults);
 }
 
@@ -78,9 +91,28 @@ function upperCaseEnums(c: any): void {
   const up = (o: any, k: string) => { if (o && typeof o[k] === 'string') o[k] = o[k].toUpperCase(); };
   for (const k of Array.isArray(c.connectors) ? c.connectors : []) {
     up(k, 'auditLogLevel');
-    for (const m of Array.isArray(k?.systemMappings) ? k.systemMappings : []) {
-      up(m, 'hostInHeader'); up(m, 'protocol'); up(m, 'authenticationMode');
+    for (const s of Array.isArray(k?.subaccounts) ? k.subaccounts : []) {
+      up(s, 'auditLogLevel');
+      for (const m of Array.isArray(s?.systemMappings) ? s.systemMappings : []) {
+        up(m, 'hostInHeader'); up(m, 'protocol'); up(m, 'authenticationMode');
+      }
     }
+  }
+}
+
+/** SAP's admin port 8443 is the token service's HTTPS port here: connectors without adminPort get 8444, 8445, … (skipping ports in use). */
+export const DEFAULT_ADMIN_PORT = 8444;
+
+function assignAdminPorts(c: Config): void {
+  const { httpPort, socks5Port, tokenServicePort, tokenServiceHttpsPort, tunnelPort } = c.proxy;
+  const taken = new Set<number>([httpPort, socks5Port, tokenServicePort, tokenServiceHttpsPort, tunnelPort, ...c.backends.map((b) => b.port)]);
+  for (const k of c.connectors) if (k.adminPort !== undefined) taken.add(k.adminPort);
+  let next = DEFAULT_ADMIN_PORT;
+  for (const k of c.connectors) {
+    if (k.adminPort !== undefined) continue;
+    while (taken.has(next)) next += 1;
+    k.adminPort = next;
+    taken.add(next);
   }
 }
 
@@ -109,39 +141,22 @@ function checkRules(c: Config, baseDir: string): string[] {
     const at = `connectors[${i}]`;
     if (names.has(k.name)) out.push(`${at}.name: "${k.name}" is declared twice`);
     names.add(k.name);
-    if (!subaccounts.has(k.subaccount)) out.push(`${at}.subaccount: "${k.subaccount}" is not one of subaccounts[].subaccount`);
-    const key = `${k.subaccount}/${k.locationID}`;
-    if (tunnels.has(key)) out.push(`${at}.locationID: another connector already serves subaccount "${k.subaccount}" with location "${k.locationID}"`);
-    tunnels.add(key);
     if (k.reconnectMaxDelayMs < k.reconnectInitialDelayMs) out.push(`${at}.reconnectMaxDelayMs: must be >= reconnectInitialDelayMs`);
     try {
       compileSubjectPattern(k.principalPropagation.subjectPattern);
     } catch (err) {
       out.push(`${at}.principalPropagation.subjectPattern: ${(err as Error).message}`);
     }
-    const systems = new Set<string>();
-    k.systemMappings.forEach((m, j) => {
-      const mat = `${at}.systemMappings[${j}]`;
-      const sys = `${m.virtualHost.toLowerCase()}:${m.virtualPort}`;
-      if (systems.has(sys)) out.push(`${mat}.virtualHost: system ${sys} is mapped twice`);
-      systems.add(sys);
-      const tcp = m.protocol === 'TCP' || m.protocol === 'TCPS';
-      for (const f of ['virtualPort', 'localPort'] as const) {
-        const v = String(m[f]);
-        if (v.includes('-') && !tcp) out.push(`${mat}.${f}: port ranges are allowed for TCP and TCPS mappings only`);
-        const [lo, hi = lo] = v.split('-').map(Number);
-        if (lo < 1 || hi > 65535 || hi < lo) out.push(`${mat}.${f}: "${v}" is not a port or port range within 1-65535`);
-      }
-      if (m.caFile !== undefined) {
-        const abs = resolve(baseDir, m.caFile);
-        if (!existsSync(abs)) out.push(`${mat}.caFile: file not found: ${abs}`);
-        else (m as any).caFile = abs;
-      }
-      const ids = new Set<string>();
-      m.resources.forEach((r, n) => {
-        if (ids.has(r.id)) out.push(`${mat}.resources[${n}].id: "${r.id}" is declared twice`);
-        ids.add(r.id);
-      });
+    const served = new Set<string>();
+    k.subaccounts.forEach((s, n) => {
+      const sat = `${at}.subaccounts[${n}]`;
+      if (!subaccounts.has(s.subaccount)) out.push(`${sat}.subaccount: "${s.subaccount}" is not one of subaccounts[].subaccount`);
+      if (served.has(`${s.subaccount}@${s.regionHost}`)) out.push(`${sat}.subaccount: "${s.subaccount}" in region ${s.regionHost} is declared twice`);
+      served.add(`${s.subaccount}@${s.regionHost}`);
+      const key = `${s.subaccount}/${s.locationID}`;
+      if (tunnels.has(key)) out.push(`${sat}.locationID: another connector already serves subaccount "${s.subaccount}" with location "${s.locationID}"`);
+      tunnels.add(key);
+      checkMappings(s, sat, baseDir, out);
     });
   });
   const backends = new Set<string>();
@@ -158,11 +173,44 @@ function checkRules(c: Config, baseDir: string): string[] {
   return out;
 }
 
+function checkMappings(s: Config['connectors'][number]['subaccounts'][number], sat: string, baseDir: string, out: string[]): void {
+  const systems = new Set<string>();
+  s.systemMappings.forEach((m, j) => {
+    const mat = `${sat}.systemMappings[${j}]`;
+    const sys = `${m.virtualHost.toLowerCase()}:${m.virtualPort}`;
+    if (systems.has(sys)) out.push(`${mat}.virtualHost: system ${sys} is mapped twice`);
+    systems.add(sys);
+    const tcp = m.protocol === 'TCP' || m.protocol === 'TCPS';
+    for (const f of ['virtualPort', 'localPort'] as const) {
+      const v = String(m[f]);
+      if (v.includes('-') && !tcp) out.push(`${mat}.${f}: port ranges are allowed for TCP and TCPS mappings only`);
+      const [lo, hi = lo] = v.split('-').map(Number);
+      if (lo < 1 || hi > 65535 || hi < lo) out.push(`${mat}.${f}: "${v}" is not a port or port range within 1-65535`);
+    }
+    if (m.caFile !== undefined) {
+      const abs = resolve(baseDir, m.caFile);
+      if (!existsSync(abs)) out.push(`${mat}.caFile: file not found: ${abs}`);
+      else (m as any).caFile = abs;
+    }
+    const ids = new Set<string>();
+    m.resources.forEach((r, n) => {
+      if (ids.has(r.id)) out.push(`${mat}.resources[${n}].id: "${r.id}" is declared twice`);
+      ids.add(r.id);
+    });
+  });
+  const domains = new Set<string>();
+  s.domainMappings.forEach((d, j) => {
+    if (domains.has(d.internalDomain.toLowerCase())) out.push(`${sat}.domainMappings[${j}].internalDomain: "${d.internalDomain}" is mapped twice`);
+    domains.add(d.internalDomain.toLowerCase());
+  });
+}
+
 function dedupe(list: string[]): string[] {
   return [...new Set(list)];
 }
 
-function deepFreeze<T>(o: T): T {
+/** Freezes an object and everything in it. */
+export function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object' && !Object.isFrozen(o)) {
     Object.freeze(o);
     for (const v of Object.values(o)) deepFreeze(v);

@@ -10,12 +10,18 @@ const MappingPort = Type.Union([
   Type.String({ pattern: '^[0-9]{1,5}(-[0-9]{1,5})?$' }),
 ], { description: 'port, as number or string; TCP/TCPS mappings may use a range "low-high"' });
 
+/** Epoch milliseconds as a string, as the SCC's REST API returns it; written by the admin API. */
+const CreationDate = Type.String({ pattern: '^[0-9]{1,15}$', description: 'epoch ms, written when the admin API creates the entry; kept across restarts' });
+
+const AuditLogLevel = Type.Union([Type.Literal('OFF'), Type.Literal('SECURITY'), Type.Literal('ALL')]);
+
 export const ResourceSchema = Type.Object({
   id: Type.String({ pattern: '^/', description: 'URL path (case-sensitive), always starting with /' }),
   exactMatchOnly: Type.Boolean({ default: false, description: 'true: "Path Only (Sub-Paths Are Excluded)"; false: "Path And All Sub-Paths" (plain string prefix)' }),
   enabled: Type.Boolean({ default: true, description: 'false = suspended: every request for this resource is denied' }),
   websocketUpgradeAllowed: Type.Boolean({ default: false }),
   description: Type.String({ default: '' }),
+  creationDate: Type.Optional(CreationDate),
 }, { additionalProperties: false });
 
 export const SystemMappingSchema = Type.Object({
@@ -35,6 +41,13 @@ export const SystemMappingSchema = Type.Object({
   caFile: Type.Optional(Type.String({ minLength: 1, description: 'simulator: PEM file with the CA(s) that sign the HTTPS backend certificate' })),
   timeoutMs: Type.Integer({ minimum: 1, default: 30000, description: 'simulator: backend response timeout; slower answers become 504' }),
   resources: Type.Array(ResourceSchema, { default: [] }),
+  creationDate: Type.Optional(CreationDate),
+}, { additionalProperties: false });
+
+/** A cookie domain mapping: `Set-Cookie` domains of the internal system are rewritten to the virtual one. */
+export const DomainMappingSchema = Type.Object({
+  virtualDomain: Type.String({ minLength: 1 }),
+  internalDomain: Type.String({ minLength: 1 }),
 }, { additionalProperties: false });
 
 /**
@@ -60,20 +73,58 @@ export const PrincipalPropagationSchema = Type.Object({
   }),
 }, { additionalProperties: false, default: {} });
 
-export const ConnectorSchema = Type.Object({
-  name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$' }),
-  subaccount: Type.String({ minLength: 1 }),
-  regionHost: Type.String({ default: 'cf.sim.hana.ondemand.com' }),
+/** The keys of the one-subaccount connector shape (still accepted: config-connector-shape.ts). */
+export const LEGACY_CONNECTOR_KEYS = ['subaccount', 'regionHost', 'locationID', 'cloudUser', 'cloudPassword', 'systemMappings'] as const;
+
+/** A subaccount a Cloud Connector serves: its own tunnel, location ID and access control (SCC "Subaccount"). */
+export const ConnectorSubaccountSchema = Type.Object({
+  subaccount: Type.String({ minLength: 1, description: 'the subaccount ID; must be one of subaccounts[].subaccount' }),
+  regionHost: Type.String({ minLength: 1, default: 'cf.sim.hana.ondemand.com' }),
   locationID: Type.String({ default: '', maxLength: 189, description: 'empty = the default location' }),
   cloudUser: Type.String({ minLength: 1 }),
   cloudPassword: Type.String({ minLength: 1 }),
+  displayName: Type.Optional(Type.String({ description: 'default: the subaccount ID' })),
+  description: Type.String({ default: '' }),
+  connected: Type.Boolean({ default: true, description: 'false: the tunnel stays closed (SCC "Disconnect")' }),
+  autoCertRenewal: Type.Boolean({ default: false }),
+  isManaged: Type.Boolean({ default: false }),
+  autoSyncTrustEnabled: Type.Boolean({ default: false }),
+  auditLogLevel: Type.Optional(Type.Union(AuditLogLevel.anyOf, { description: 'default: the connector\'s auditLogLevel' })),
+  systemMappings: Type.Array(SystemMappingSchema, { default: [] }),
+  domainMappings: Type.Array(DomainMappingSchema, { default: [] }),
+}, { additionalProperties: false });
+
+const ConnectorFields = {
+  name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$' }),
+  description: Type.String({ default: '' }),
+  adminHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'simulator: address the admin server (REST API) binds to' }),
+  adminPort: Type.Optional(Type.Integer({
+    minimum: 0, maximum: 65535,
+    description: 'HTTPS port of the admin server (SAP: 8443, which the token service\'s HTTPS port takes here); '
+      + 'default 8444 for the first connector without one, then the next free numbers; 0 = ephemeral',
+  })),
+  adminUser: Type.String({ minLength: 1, default: 'Administrator' }),
+  adminPassword: Type.String({ minLength: 1, default: 'manage' }),
   tunnelHost: Type.Optional(Type.String({ minLength: 1, description: 'simulator: host of the proxy tunnel endpoint; default proxy.host' })),
   tunnelPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'simulator: default proxy.tunnelPort' })),
-  auditLogLevel: Type.Union([Type.Literal('OFF'), Type.Literal('SECURITY'), Type.Literal('ALL')], { default: 'SECURITY' }),
+  auditLogLevel: Type.Union(AuditLogLevel.anyOf, { default: 'SECURITY' }),
+  auditLogCleanup: Type.Union([0, 14, 30, 90, 180, 365].map((d) => Type.Literal(d)), { default: 0, description: 'days the SCC keeps audit files (0 = forever); kept for the API only' }),
   reconnectInitialDelayMs: Type.Integer({ minimum: 1, default: 100 }),
   reconnectMaxDelayMs: Type.Integer({ minimum: 1, default: 10000 }),
-  systemMappings: Type.Array(SystemMappingSchema, { default: [] }),
   principalPropagation: PrincipalPropagationSchema,
+};
+
+/** A Cloud Connector instance (as loaded: always with `subaccounts`). */
+export const ConnectorSchema = Type.Object({
+  ...ConnectorFields,
+  subaccounts: Type.Array(ConnectorSubaccountSchema, { default: [] }),
+}, { additionalProperties: false });
+
+/** The one-subaccount shape of a connector, as files before the admin API wrote it: accepted, normalised on load. */
+export const LegacyConnectorSchema = Type.Object({
+  ...ConnectorFields,
+  ...Type.Omit(ConnectorSubaccountSchema, ['displayName', 'description', 'connected', 'autoCertRenewal', 'isManaged',
+    'autoSyncTrustEnabled', 'auditLogLevel', 'domainMappings']).properties,
 }, { additionalProperties: false });
 
 /** A destination as the Destination service stores it: SAP's property names, every value a string. */
@@ -195,7 +246,11 @@ export const ConfigSchema = Type.Object({
 
 export type Resource = Static<typeof ResourceSchema>;
 export type SystemMapping = Static<typeof SystemMappingSchema>;
-export type ConnectorConfig = Static<typeof ConnectorSchema>;
+/** A connector as loaded: `adminPort` is always set (config-load.ts assigns the defaults). */
+export type ConnectorConfig = Static<typeof ConnectorSchema> & { adminPort: number };
+export type ConnectorSubaccountConfig = Static<typeof ConnectorSubaccountSchema>;
+export type DomainMapping = Static<typeof DomainMappingSchema>;
+export type AuditLogLevel = Static<typeof AuditLogLevel>;
 export type PrincipalPropagationConfig = Static<typeof PrincipalPropagationSchema>;
 export type SubaccountConfig = Static<typeof SubaccountSchema>;
 export type ClientConfig = Static<typeof ClientSchema>;
@@ -208,6 +263,15 @@ export type ProxyConfig = Static<typeof ProxySchema>;
 /** The config as written in the file (before defaults are applied). */
 export type ConfigInput = Partial<Static<typeof ConfigSchema>> & Record<string, unknown>;
 /** The validated, defaulted, frozen config every service takes. */
-export type Config = Static<typeof ConfigSchema>;
+export type Config = Omit<Static<typeof ConfigSchema>, 'connectors'> & { connectors: ConnectorConfig[] };
 
 export type AnySchema = TSchema;
+
+/**
+ * What a file may say: a connector in either shape. Only for editors (config/scc-sim.schema.json);
+ * files are validated against ConfigSchema after config-connector-shape.ts normalised them.
+ */
+export const ConfigFileSchema = Type.Object({
+  ...ConfigSchema.properties,
+  connectors: Type.Array(Type.Union([ConnectorSchema, LegacyConnectorSchema]), { default: [] }),
+}, { additionalProperties: false, $id: ConfigSchema.$id, title: ConfigSchema.title });

@@ -20,7 +20,8 @@ x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 const subtle = webcrypto.subtle;
 const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-const CA_NAME = 'CN=scc-sim local CA, O=scc-sim';
+/** The subject (and so the issuer of everything it signs) of the simulator CA. */
+export const CA_NAME = 'CN=scc-sim local CA, O=scc-sim';
 const CA_YEARS = 10;
 const MINUTE = 60_000;
 const WAIT_STEP_MS = 20;
