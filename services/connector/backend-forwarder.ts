@@ -10,7 +10,8 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import httpProxy from 'http-proxy';
 import type { SystemMapping } from '../shared/config-schema.js';
 import { simError, type SimError } from '../shared/errors.js';
-import { INTERNAL_HEADER_PREFIX, nextHopHeaders } from '../shared/tunnel-protocol.js';
+import { nextHopHeaders } from '../shared/tunnel-protocol.js';
+import { isOwnedHeader } from './owned-headers.js';
 
 export interface ForwardResult {
   status?: number;
@@ -31,10 +32,6 @@ interface Target {
 }
 
 const TIMEOUT_CODE = 'SCC_SIM_BACKEND_TIMEOUT';
-
-function isInternal(name: string): boolean {
-  return name.startsWith(INTERNAL_HEADER_PREFIX);
-}
 
 export class BackendForwarder {
   readonly #proxy = httpProxy.createProxyServer({ xfwd: false, changeOrigin: false, prependPath: false });
@@ -94,7 +91,8 @@ export class BackendForwarder {
     const t = this.#targets.get(mapping);
     if (!t) return done({ error: simError('SCC_BACKEND_UNREACHABLE') });
     const virtualAuthority = req.headers[':authority'] as string;
-    const headers = nextHopHeaders(req.headers, isInternal);
+    // The client's headers minus every spelling of the ones set here (owned-headers.ts).
+    const headers = nextHopHeaders(req.headers, isOwnedHeader);
     if (mapping.hostInHeader === 'INTERNAL') {
       headers.host = t.internalAuthority;
       headers['x-forwarded-host'] = virtualAuthority;
