@@ -1,16 +1,25 @@
 // Forwards an allowed request to the internal system with http-proxy (DESIGN.md): keep-alive
 // agents per system mapping, Host per `hostInHeader`, redirect `Location` rewritten from internal
 // to virtual, hop-by-hop headers handled for the HTTP/2 side, and transport failures mapped to
-// gateway answers in this one place (refused/unreachable → 502, too slow → 504).
+// gateway answers in this one place (refused/unreachable → 502, too slow → 504, an answer that
+// cannot be forwarded → 502 saying why). The backend's answer is written here, not by http-proxy:
+// whatever a backend sends (any three-digit status, 101, 1xx storms, broken framing, too many
+// headers) ends in an answer or a visibly cut body, never in an exception or a hang (issue 11).
+//
+// `timeoutMs` of a mapping: the response head must arrive within it after the request (with its
+// body) went out — a deadline, so a backend that trickles header lines gets 504 all the same; and a
+// pause longer than it while the request body uploads or the response body streams ends the
+// exchange (504 before the head, a cut body after it).
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import httpProxy from 'http-proxy';
 import type { SystemMapping } from '../shared/config-schema.js';
 import { simError, type SimError } from '../shared/errors.js';
-import { nextHopHeaders } from '../shared/tunnel-protocol.js';
+import { MAX_HEADER_BYTES, MAX_HEADER_COUNT, tooManyHeaders } from '../shared/header-limits.js';
+import { RULE_HEADER, nextHopHeaders } from '../shared/tunnel-protocol.js';
 import { isOwnedHeader } from './owned-headers.js';
 
 export interface ForwardResult {
@@ -31,10 +40,42 @@ interface Target {
   options: httpProxy.ServerOptions;
 }
 
+/** Codes of the errors this file gives the backend request, mapped to the error table in `errorFor`. */
 const TIMEOUT_CODE = 'SCC_SIM_BACKEND_TIMEOUT';
+const BAD_RESPONSE_CODE = 'SCC_SIM_BACKEND_BAD_RESPONSE';
+const TOO_MANY_HEADERS_CODE = 'SCC_SIM_BACKEND_TOO_MANY_HEADERS';
+
+const kTimeout = Symbol('scc-sim.timeoutMs');
+const kFail = Symbol('scc-sim.fail');
+
+function coded(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+function timeoutError(timeoutMs: number): Error {
+  return coded(`backend did not answer within ${timeoutMs} ms`, TIMEOUT_CODE);
+}
+
+/** The one mapping of a failed backend exchange to the error table. */
+function errorFor(err: Error, mapping: SystemMapping): SimError {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  switch (code) {
+    case TIMEOUT_CODE: return simError('SCC_BACKEND_TIMEOUT', { timeoutMs: mapping.timeoutMs }, err);
+    case BAD_RESPONSE_CODE: return simError('SCC_BACKEND_BAD_RESPONSE', { reason: err.message }, err);
+    case TOO_MANY_HEADERS_CODE: return simError('SCC_BACKEND_HEADERS_TOO_LARGE', { limit: `${MAX_HEADER_COUNT} header fields` }, err);
+    case 'HPE_HEADER_OVERFLOW': return simError('SCC_BACKEND_HEADERS_TOO_LARGE', { limit: `${MAX_HEADER_BYTES} bytes` }, err);
+    case 'ECONNRESET': case 'EPIPE':
+      return simError('SCC_BACKEND_BAD_RESPONSE', { reason: 'it closed the connection before answering' }, err);
+  }
+  if (code.startsWith('HPE_')) {
+    const reason = (err as { reason?: string }).reason ?? err.message;
+    return simError('SCC_BACKEND_BAD_RESPONSE', { reason: `the response is malformed (${code}: ${reason})` }, err);
+  }
+  return simError('SCC_BACKEND_UNREACHABLE', {}, err);
+}
 
 export class BackendForwarder {
-  readonly #proxy = httpProxy.createProxyServer({ xfwd: false, changeOrigin: false, prependPath: false });
+  readonly #proxy = httpProxy.createProxyServer({ xfwd: false, changeOrigin: false, prependPath: false, selfHandleResponse: true });
   readonly #targets = new Map<SystemMapping, Target>();
 
   constructor(mappings: readonly SystemMapping[]) {
@@ -60,26 +101,60 @@ export class BackendForwarder {
         internalBases: port === defaultPort ? [`${scheme}://${host}:${port}`, `${scheme}://${host}`] : [`${scheme}://${host}:${port}`],
         virtualBase: `http://${m.virtualHost}:${m.virtualPort}`,
         internalAuthority: `${m.localHost}:${m.localPort}`,
-        options: { target: target as httpProxy.ServerOptions['target'], agent, secure: !m.trustAll },
+        // `ssl` is the object http-proxy fills in and hands to http.request, which copies it: the
+        // one way to give the backend client its response-head limit (header-limits.ts).
+        options: { target: target as httpProxy.ServerOptions['target'], agent, secure: !m.trustAll, ssl: { maxHeaderSize: MAX_HEADER_BYTES } },
       });
     }
     this.#proxy.on('proxyReq', (proxyReq, req) => {
       const timeoutMs = (req as any)[kTimeout] as number;
-      proxyReq.setTimeout(timeoutMs, () => {
-        proxyReq.destroy(Object.assign(new Error(`backend did not answer within ${timeoutMs} ms`), { code: TIMEOUT_CODE }));
+      const fail = (req as any)[kFail] as (err: Error) => void;
+      // Idle limit: connecting, uploading, and every pause of the response body.
+      proxyReq.setTimeout(timeoutMs, () => proxyReq.destroy(timeoutError(timeoutMs)));
+      // Deadline for the head, from the end of the request: trickled header lines and 1xx answers
+      // keep the socket busy but buy no time. While the body still uploads, the idle limit rules.
+      const deadline = setTimeout(() => {
+        if (proxyReq.writableFinished) proxyReq.destroy(timeoutError(timeoutMs));
+        else deadline.refresh();
+      }, timeoutMs);
+      const stop = () => clearTimeout(deadline);
+      proxyReq.once('finish', () => deadline.refresh());
+      proxyReq.once('response', stop);
+      proxyReq.once('close', stop);
+      // A 101 nobody asked for: Node hands the socket to 'upgrade' listeners, and without one closes
+      // the request with neither 'response' nor 'error' — http-proxy would wait forever.
+      proxyReq.once('upgrade', (_res: http.IncomingMessage, socket: Socket) => {
+        socket.destroy();
+        fail(coded('it switched protocols (101) although the request asked for no upgrade', BAD_RESPONSE_CODE));
       });
     });
-    this.#proxy.on('proxyRes', (proxyRes, _req, res) => {
-      // The backend dying mid-body must reach the client as an error, never as a hang.
-      proxyRes.once('aborted', () => (res as unknown as Http2ServerResponse).stream?.close(2 /* INTERNAL_ERROR */));
-      const headers = nextHopHeaders(proxyRes.headers) as http.IncomingHttpHeaders;
-      const location = headers.location;
-      if (typeof location === 'string') headers.location = this.#rewriteLocation(location);
-      proxyRes.headers = headers;
-      // HTTP/2 has no reason phrase: http-proxy would copy it onto the HTTP/2 response, which makes
-      // Node print an UnsupportedWarning.
-      proxyRes.statusMessage = '';
-    });
+    this.#proxy.on('proxyRes', (proxyRes, req, res) => this.#respond(proxyRes, req, res as unknown as Http2ServerResponse));
+  }
+
+  /** Writes the backend's answer on the HTTP/2 stream, or fails the exchange when it cannot be forwarded. */
+  #respond(proxyRes: http.IncomingMessage, req: http.IncomingMessage, res: Http2ServerResponse): void {
+    const fail = (req as any)[kFail] as (err: Error) => void;
+    const status = proxyRes.statusCode ?? 0;
+    const refuse = (err: Error) => {
+      fail(err);
+      (proxyRes as unknown as { req: http.ClientRequest }).req.destroy();
+    };
+    // HTTP/1.1 allows any three digits; HTTP/2 carries 200-599 only (1xx are interim, and Node's
+    // client delivers only 101 here).
+    if (status < 200 || status > 599) return refuse(coded(`status ${status} is not a final HTTP status (200-599)`, BAD_RESPONSE_CODE));
+    if (tooManyHeaders(proxyRes.rawHeaders)) return refuse(coded(`more than ${MAX_HEADER_COUNT} header fields`, TOO_MANY_HEADERS_CODE));
+    const headers = nextHopHeaders(proxyRes.headers) as http.OutgoingHttpHeaders;
+    const location = headers.location;
+    if (typeof location === 'string') headers.location = this.#rewriteLocation(location);
+    try {
+      res.writeHead(status, headers);
+    } catch (err) {
+      for (const name of res.getHeaderNames()) if (name !== RULE_HEADER) res.removeHeader(name);
+      return refuse(coded(`a header cannot be forwarded (${(err as Error).message})`, BAD_RESPONSE_CODE));
+    }
+    // The backend dying mid-body must reach the client as an error, never as a hang.
+    proxyRes.once('aborted', () => res.stream?.close(2 /* INTERNAL_ERROR */));
+    proxyRes.pipe(res);
   }
 
   /**
@@ -106,14 +181,13 @@ export class BackendForwarder {
     (req as any)[kTimeout] = mapping.timeoutMs;
     let finished = false;
     const finish = (result: ForwardResult) => { if (!finished) { finished = true; done(result); } };
-    res.once('close', () => finish({ status: res.statusCode }));
-    this.#proxy.web(req as any, res as any, t.options, (err) => {
-      const code = (err as NodeJS.ErrnoException).code;
-      const error = code === TIMEOUT_CODE
-        ? simError('SCC_BACKEND_TIMEOUT', { timeoutMs: mapping.timeoutMs }, err)
-        : simError('SCC_BACKEND_UNREACHABLE', {}, err);
+    const fail = (err: Error) => {
+      const error = errorFor(err, mapping);
       finish({ error, status: error.statusCode });
-    });
+    };
+    (req as any)[kFail] = fail;
+    res.once('close', () => finish({ status: res.statusCode }));
+    this.#proxy.web(req as any, res as any, t.options, fail);
   }
 
   #rewriteLocation(location: string): string {
@@ -134,4 +208,3 @@ export class BackendForwarder {
   }
 }
 
-const kTimeout = Symbol('scc-sim.timeoutMs');

@@ -21,6 +21,10 @@ const TABLE = {
   SCC_BAD_PATH: { status: 400, text: (a: Args) => `Bad Request: the path is refused by the Cloud Connector (${a.reason})` },
   SCC_BACKEND_UNREACHABLE: { status: 502, text: () => 'Unable to open connection to backend system' },
   SCC_BACKEND_TIMEOUT: { status: 504, text: (a: Args) => `Gateway Timeout: the backend system did not answer within ${a.timeoutMs} ms` },
+  // A backend answer that cannot become an HTTP/2 answer (status outside 200-599, an unasked-for
+  // 101, broken framing, a connection closed before the head, an unforwardable header).
+  SCC_BACKEND_BAD_RESPONSE: { status: 502, text: (a: Args) => `Bad Gateway: the backend system did not give a usable answer: ${a.reason}` },
+  SCC_BACKEND_HEADERS_TOO_LARGE: { status: 502, text: (a: Args) => `Bad Gateway: the backend system's response head exceeds the limit of ${a.limit}` },
   SCC_PRINCIPAL_CERTIFICATE_FAILED: { status: 500, text: () => 'Internal Server Error: the Cloud Connector could not create the short-lived certificate for principal propagation' },
   SCC_TUNNEL_BROKEN: { status: 502, text: () => 'Bad Gateway: the connection to the SAP Cloud Connector was lost during the request' },
 } as const;
