@@ -8,8 +8,7 @@ import type { Socket } from 'node:net';
 import type { ConnectorConfig } from '../shared/config-schema.js';
 import type { Logger } from '../shared/logger.js';
 import {
-  HEADER_CONNECTOR, HEADER_LOCATION, HEADER_SUBACCOUNT, TUNNEL_H2_SETTINGS, TUNNEL_MAX_SESSION_MEMORY_MB,
-  TUNNEL_PATH, TUNNEL_SESSION_WINDOW, TUNNEL_UPGRADE,
+  HEADER_CONNECTOR, HEADER_LOCATION, HEADER_SUBACCOUNT, TUNNEL_PATH, TUNNEL_SESSION_OPTIONS, TUNNEL_SESSION_WINDOW, TUNNEL_UPGRADE,
 } from '../shared/tunnel-protocol.js';
 
 export type TunnelState = 'connecting' | 'connected' | 'disconnected' | 'closed';
@@ -37,7 +36,7 @@ export class TunnelClient extends EventEmitter {
     super();
     this.#opts = opts;
     this.#log = opts.logger.child({ component: 'tunnel-client', connector: opts.connector.name });
-    this.#h2 = http2.createServer({ settings: TUNNEL_H2_SETTINGS, maxSessionMemory: TUNNEL_MAX_SESSION_MEMORY_MB }, opts.onRequest);
+    this.#h2 = http2.createServer(TUNNEL_SESSION_OPTIONS, opts.onRequest);
     // CONNECT streams (TCP over the tunnel, for SOCKS5) arrive as 'connect', not as requests.
     this.#h2.on('connect', (req: http2.Http2ServerRequest) => {
       if (opts.onConnect) opts.onConnect(req.stream, req.headers);

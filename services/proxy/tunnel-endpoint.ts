@@ -6,10 +6,10 @@ import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Config, SubaccountConfig } from '../shared/config-schema.js';
+import { answerClientError, listenerOptions } from '../shared/http-listener.js';
 import type { Logger } from '../shared/logger.js';
 import {
-  HEADER_CONNECTOR, HEADER_LOCATION, HEADER_SUBACCOUNT, TUNNEL_H2_SETTINGS, TUNNEL_MAX_SESSION_MEMORY_MB,
-  TUNNEL_PATH, TUNNEL_SESSION_WINDOW, TUNNEL_UPGRADE,
+  HEADER_CONNECTOR, HEADER_LOCATION, HEADER_SUBACCOUNT, TUNNEL_PATH, TUNNEL_SESSION_OPTIONS, TUNNEL_SESSION_WINDOW, TUNNEL_UPGRADE,
 } from '../shared/tunnel-protocol.js';
 import type { Tunnel, TunnelRegistry } from './tunnel-registry.js';
 
@@ -24,15 +24,11 @@ export interface TunnelEndpointOptions {
 export function createTunnelEndpoint({ config, registry, logger, pingIntervalMs = 10_000 }: TunnelEndpointOptions): http.Server {
   const log = logger.child({ component: 'tunnel-endpoint' });
   const subaccounts = new Map(config.subaccounts.map((s) => [s.subaccount, s]));
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(listenerOptions(), (req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: TUNNEL_UPGRADE, connection: 'close' });
     res.end(`This is the scc-sim tunnel endpoint: Cloud Connectors connect here with "Upgrade: ${TUNNEL_UPGRADE}".\n`);
   });
-  server.on('clientError', (err, socket) => {
-    log.debug({ err }, 'malformed request on the tunnel port');
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
-  });
+  server.on('clientError', answerClientError(log));
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => log.debug({ err }, 'tunnel socket error'));
     const subaccountId = String(req.headers[HEADER_SUBACCOUNT] ?? '');
@@ -59,9 +55,8 @@ export function createTunnelEndpoint({ config, registry, logger, pingIntervalMs 
     (socket as import('node:net').Socket).setNoDelay?.(true);
     (socket as import('node:net').Socket).setKeepAlive?.(true, 10_000);
     const session = http2.connect('http://scc-tunnel', {
+      ...TUNNEL_SESSION_OPTIONS,
       createConnection: () => socket,
-      settings: TUNNEL_H2_SETTINGS,
-      maxSessionMemory: TUNNEL_MAX_SESSION_MEMORY_MB,
       peerMaxConcurrentStreams: 10_000,
     });
     session.on('connect', () => session.setLocalWindowSize(TUNNEL_SESSION_WINDOW));

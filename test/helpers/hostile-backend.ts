@@ -1,6 +1,7 @@
 // A backend that breaks HTTP on purpose: a raw TCP server that reads each request head and hands
-// the socket to the scenario its path names (`GET /status-999` → scenarios['/status-999']).
-// Every socket and timer it opened is gone at teardown.
+// the socket to the scenario its path names (`GET /status-999` → scenarios['/status-999']). A
+// kept-alive socket gets the same treatment for its next request head. Every socket and timer it
+// opened is gone at teardown.
 import net from 'node:net';
 import { once } from 'node:events';
 
@@ -21,8 +22,8 @@ export async function hostileBackend(t: Teardown, scenarios: Record<string, Scen
       buf += d.toString('latin1');
       const end = buf.indexOf('\r\n\r\n');
       if (end < 0) return;
-      socket.off('data', onData);
       const head = buf.slice(0, end);
+      buf = '';
       heads.push(head);
       const path = head.split(' ')[1] ?? '';
       const scenario = scenarios[path];
