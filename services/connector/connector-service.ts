@@ -69,6 +69,7 @@ export async function buildConnector(config: Config, opts: ConnectorOptions = {}
     host: opts.tunnel?.host ?? k.tunnelHost ?? (bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : bindHost),
     port: opts.tunnel?.port ?? k.tunnelPort ?? config.proxy.tunnelPort,
     logger,
+    liveness: config.proxy,
     onRequest: (req, res) => {
       try {
         handle(req, res);

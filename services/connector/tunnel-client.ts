@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { ConnectorConfig } from '../shared/config-schema.js';
 import type { Logger } from '../shared/logger.js';
+import { TunnelLiveness, type TunnelLivenessSettings } from '../shared/tunnel-liveness.js';
 import {
   HEADER_CONNECTOR, HEADER_LOCATION, HEADER_SUBACCOUNT, TUNNEL_PATH, TUNNEL_SESSION_OPTIONS, TUNNEL_SESSION_WINDOW, TUNNEL_UPGRADE,
 } from '../shared/tunnel-protocol.js';
@@ -20,6 +21,8 @@ export interface TunnelClientOptions {
   logger: Logger;
   onRequest: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
   onConnect?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void;
+  /** PING and SETTINGS deadlines for the proxy's end (tunnel-liveness.ts); without, none. */
+  liveness?: TunnelLivenessSettings;
 }
 
 export class TunnelClient extends EventEmitter {
@@ -45,6 +48,8 @@ export class TunnelClient extends EventEmitter {
     this.#h2.on('session', (session) => {
       session.on('connect', () => session.setLocalWindowSize(TUNNEL_SESSION_WINDOW));
       session.on('error', (err) => this.#log.warn({ err }, 'tunnel session error'));
+      // A proxy that stops answering ends the tunnel (and this connector dials again).
+      if (opts.liveness) new TunnelLiveness(session, opts.liveness, (reason) => { this.#log.warn({ reason }, 'the proxy stopped answering'); session.destroy(); });
     });
   }
 
