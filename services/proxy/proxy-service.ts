@@ -6,6 +6,7 @@ import https from 'node:https';
 import type net from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../shared/config-schema.js';
+import { listenFailed } from '../shared/http-listener.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { defaultCaDir, loadOrCreateCa, type SimCa } from '../shared/sim-ca.js';
 import { createClientDirectory } from '../xsuaa/client-directory.js';
@@ -122,12 +123,12 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
     async listen(ports: Partial<ProxyPorts> = {}) {
       const host = config.proxy.host;
       const want = { ...pick(config), ...ports };
-      await app.listen({ host, port: want.tokenServicePort });
+      await app.listen({ host, port: want.tokenServicePort }).catch(listenFailed('proxy.tokenServicePort', host, want.tokenServicePort));
       const tokenServicePort = (app.server.address() as net.AddressInfo).port;
-      const httpPort = await listenOn(httpProxy, host, want.httpPort);
-      const tunnelPort = await listenOn(tunnelEndpoint, host, want.tunnelPort);
-      const socks5Port = await listenOn(socks5, host, want.socks5Port);
-      const tokenServiceHttpsPort = await listenOn(tokenServiceHttps, host, want.tokenServiceHttpsPort);
+      const httpPort = await listenOn(httpProxy, host, want.httpPort, 'proxy.httpPort');
+      const tunnelPort = await listenOn(tunnelEndpoint, host, want.tunnelPort, 'proxy.tunnelPort');
+      const socks5Port = await listenOn(socks5, host, want.socks5Port, 'proxy.socks5Port');
+      const tokenServiceHttpsPort = await listenOn(tokenServiceHttps, host, want.tokenServiceHttpsPort, 'proxy.tokenServiceHttpsPort');
       bound = { httpPort, tokenServicePort, tunnelPort, socks5Port, tokenServiceHttpsPort };
       logger.info(urls(), 'proxy service listening');
       return bound;
@@ -145,14 +146,15 @@ function pick(config: Config): ProxyPorts {
   return { httpPort, tokenServicePort, tunnelPort, socks5Port, tokenServiceHttpsPort };
 }
 
-export function listenOn(server: net.Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Listens and resolves with the bound port; a failure names the config field that asked for the port. */
+export function listenOn(server: net.Server, host: string, port: number, field: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port }, () => {
       server.off('error', reject);
       resolve((server.address() as net.AddressInfo).port);
     });
-  });
+  }).catch(listenFailed(field, host, port));
 }
 
 export function closeServer(server: net.Server): Promise<void> {

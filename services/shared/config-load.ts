@@ -4,6 +4,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
+import { listenersOf, portConflicts } from './config-listeners.js';
 import { ConfigSchema, type Config } from './config-schema.js';
 import { compileSubjectPattern } from './subject-pattern.js';
 
@@ -40,10 +41,21 @@ export function loadConfigFile(file: string, env: Record<string, string | undefi
     throw new ConfigError(file, [`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`]);
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(file, doc.errors.map((e) => `${file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`));
+  // One syntax error is one problem: the parser's follow-on errors only repeat it.
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const at = syntax.linePos?.[0];
+    const message = syntax.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    throw new ConfigError(file, [`${file}:${at?.line ?? '?'}:${at?.col ?? '?'}: ${message}`]);
   }
-  return parseConfig(doc.toJS(), { baseDir: dirname(resolve(file)), source: file, env });
+  let input: unknown;
+  try {
+    input = doc.toJS();
+  } catch (err) {
+    // An alias bomb ("Excessive alias count …"), refused by the yaml package before it expands.
+    throw new ConfigError(file, [`${file}: ${(err as Error).message}`]);
+  }
+  return parseConfig(input, { baseDir: dirname(resolve(file)), source: file, env });
 }
 
 export interface ParseOptions {
@@ -154,6 +166,7 @@ function checkRules(c: Config, baseDir: string): string[] {
     else (c.proxy as any).signingKeyFile = abs;
   }
   if (c.proxy.caDir !== undefined) (c.proxy as any).caDir = resolve(baseDir, c.proxy.caDir);
+  out.push(...portConflicts(listenersOf(c)));
   return out;
 }
 
