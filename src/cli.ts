@@ -11,6 +11,7 @@ import { startBackend } from '../services/backend/start-backend.js';
 import { buildConnector } from '../services/connector/connector-service.js';
 import { buildProxy } from '../services/proxy/proxy-service.js';
 import { envCommand } from './env-command.js';
+import { installProcessGuard } from './process-guard.js';
 import { startSimulator } from './simulator.js';
 import { fetchToken } from './token-client.js';
 
@@ -82,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const logger = createLogger(config.logLevel, 'scc-sim');
+  installProcessGuard(logger, { command, name: values.name, config: values.config });
   const close = await start(command, config, values.name, logger);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../shared/logger.js';
 import { sendError, simError, type SimError } from '../shared/errors.js';
 import { MAX_HEADER_COUNT, tooManyHeaders } from '../shared/header-limits.js';
-import { answerClientError, listenerOptions } from '../shared/http-listener.js';
+import { answerClientError, listenerOptions, type ListenerTimeouts } from '../shared/http-listener.js';
 import { PRINCIPAL_HEADER } from '../shared/principal-header.js';
 import { INTERNAL_HEADER_PREFIX, RULE_HEADER, h2ErrorName, nextHopHeaders } from '../shared/tunnel-protocol.js';
 import { parseProxyTarget } from './absolute-url.js';
@@ -24,6 +24,8 @@ export interface ForwardProxyOptions {
   /** SAP-Connectivity-(Technical-)Authentication; without it those headers are only dropped. */
   checkPrincipal?: PrincipalCheck;
   logger: Logger;
+  /** Head, request and keep-alive timeouts of the listener (the config's `proxy` section). */
+  timeouts: ListenerTimeouts;
 }
 
 type Target = Extract<ReturnType<typeof parseProxyTarget>, { ok: true }>;
@@ -41,9 +43,9 @@ function isInternal(name: string): boolean {
   return name.startsWith(INTERNAL_HEADER_PREFIX);
 }
 
-export function createForwardProxy({ registry, verify, checkPrincipal, logger }: ForwardProxyOptions): http.Server {
+export function createForwardProxy({ registry, verify, checkPrincipal, logger, timeouts }: ForwardProxyOptions): http.Server {
   const log = logger.child({ component: 'http-proxy' });
-  const server = http.createServer({ ...listenerOptions(), requireHostHeader: false, noDelay: true } as http.ServerOptions, onRequest);
+  const server = http.createServer({ ...listenerOptions(timeouts), requireHostHeader: false, noDelay: true } as http.ServerOptions, onRequest);
   // Node hands CONNECT to 'connect' (and drops the socket when nobody listens), never to the request
   // handler: give it a response on its socket so it gets the same 405 as an https:// target.
   server.on('connect', (req: http.IncomingMessage, socket: Socket) => {
@@ -54,7 +56,7 @@ export function createForwardProxy({ registry, verify, checkPrincipal, logger }:
     res.once('finish', () => { res.detachSocket(socket); socket.end(); });
     onRequest(req, res);
   });
-  server.on('clientError', answerClientError(log));
+  server.on('clientError', answerClientError(log, timeouts));
   return server;
 
   function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {

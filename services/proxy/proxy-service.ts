@@ -6,7 +6,7 @@ import https from 'node:https';
 import type net from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../shared/config-schema.js';
-import { listenFailed } from '../shared/http-listener.js';
+import { answerClientError, fastifyListenerOptions, listenFailed, listenerOptions } from '../shared/http-listener.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { defaultCaDir, loadOrCreateCa, type SimCa } from '../shared/sim-ca.js';
 import { createClientDirectory } from '../xsuaa/client-directory.js';
@@ -75,7 +75,10 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
   const userVerifier = createUserTokenVerifier({ keys, config, clientDirectory, issuerBaseUrl: tokenServiceUrl });
   const ca = opts.ca ?? await loadOrCreateCa(config.proxy.caDir ?? defaultCaDir());
 
-  const app: FastifyInstance = Fastify({ loggerInstance: logger.child({ component: 'token-service' }) as FastifyBaseLogger, forceCloseConnections: true });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger.child({ component: 'token-service' }) as FastifyBaseLogger, forceCloseConnections: true,
+    ...fastifyListenerOptions(config.proxy),
+  });
   await registerTokenService(app, { keys, config, clientDirectory, issuerBaseUrl: tokenServiceUrl, userTokenVerifier: userVerifier });
   await registerStatusPage(app, { config, registry, urls: () => urls() });
   const sharedOpts = { keys, config, clientDirectory, issuerBaseUrl: tokenServiceUrl };
@@ -86,7 +89,7 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
   });
 
   const httpProxy = createForwardProxy({
-    registry, verify: (t) => verifier.verify(t), checkPrincipal: createPrincipalCheck(userVerifier), logger,
+    registry, verify: (t) => verifier.verify(t), checkPrincipal: createPrincipalCheck(userVerifier), logger, timeouts: config.proxy,
   });
   const tunnelEndpoint = createTunnelEndpoint({ config, registry, logger });
   const socks5 = createSocks5Server({
@@ -103,7 +106,8 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
   });
   const wildcard = ['0.0.0.0', '::', ''].includes(config.proxy.host);
   const tls = await ca.issueServerCert(['localhost', '127.0.0.1', '::1', publicHost, ...(wildcard ? [] : [config.proxy.host])]);
-  const tokenServiceHttps = https.createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => app.routing(req, res));
+  const tokenServiceHttps = https.createServer({ ...listenerOptions(config.proxy), key: tls.keyPem, cert: tls.certPem }, (req, res) => app.routing(req, res));
+  tokenServiceHttps.on('clientError', answerClientError(logger.child({ component: 'token-service' }), config.proxy));
   const servers: Array<http.Server | net.Server> = [httpProxy, tunnelEndpoint, socks5, tokenServiceHttps];
 
   function urls() {

@@ -30,11 +30,11 @@ export function createTunnelEndpoint({ config, registry, logger }: TunnelEndpoin
   const log = logger.child({ component: 'tunnel-endpoint' });
   const subaccounts = new Map(config.subaccounts.map((s) => [s.subaccount, s]));
   const watchers = new WeakMap<Tunnel, TunnelLiveness>();
-  const server = http.createServer(listenerOptions(), (req, res) => {
+  const server = http.createServer(listenerOptions(config.proxy), (req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: TUNNEL_UPGRADE, connection: 'close' });
     res.end(`This is the scc-sim tunnel endpoint: Cloud Connectors connect here with "Upgrade: ${TUNNEL_UPGRADE}".\n`);
   });
-  server.on('clientError', answerClientError(log));
+  server.on('clientError', answerClientError(log, config.proxy));
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => log.debug({ err }, 'tunnel socket error'));
     const subaccountId = String(req.headers[HEADER_SUBACCOUNT] ?? '');

@@ -1,6 +1,7 @@
 // Every TCP port the configured world listens on, each with the config field that asks for it —
 // one list, so that `scc-sim check` finds two of them on one port before `up` fails with a bare
-// EADDRINUSE (issue 11, defect 8). Port 0 (ephemeral) never collides.
+// EADDRINUSE (issue 11, defect 8). Port 0 (ephemeral) never collides. Also the listeners' rule
+// that Node enforces at start: the head timeout is within the request timeout.
 import type { Config } from './config-schema.js';
 
 export interface Listener {
@@ -42,5 +43,12 @@ export function portConflicts(listeners: readonly Listener[]): string[] {
     const first = listeners.slice(0, i).find((o) => o.port === l.port && overlaps(o.host, l.host));
     if (first) out.push(`${l.path}: port ${l.port} on ${l.host} is already ${first.path}${first.host === l.host ? '' : ` (on ${first.host})`}`);
   });
+  return out;
+}
+
+/** Every problem of the configured listeners: ports taken twice, timeouts Node would refuse. */
+export function listenerProblems(c: Config): string[] {
+  const out = portConflicts(listenersOf(c));
+  if (c.proxy.headersTimeoutMs > c.proxy.requestTimeoutMs) out.push('proxy.headersTimeoutMs: must be <= proxy.requestTimeoutMs');
   return out;
 }

@@ -4,7 +4,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
-import { listenersOf, portConflicts } from './config-listeners.js';
+import { listenerProblems } from './config-listeners.js';
 import { ConfigSchema, type Config } from './config-schema.js';
 import { compileSubjectPattern } from './subject-pattern.js';
 
@@ -166,7 +166,7 @@ function checkRules(c: Config, baseDir: string): string[] {
     else (c.proxy as any).signingKeyFile = abs;
   }
   if (c.proxy.caDir !== undefined) (c.proxy as any).caDir = resolve(baseDir, c.proxy.caDir);
-  out.push(...portConflicts(listenersOf(c)));
+  out.push(...listenerProblems(c));
   return out;
 }
 

@@ -1,6 +1,7 @@
 // The one schema of the simulated world. Field names are the Cloud Connector's own (DESIGN.md,
 // "One vocabulary"); fields that exist only in the simulator say so in their description.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { DEFAULT_LISTENER_TIMEOUTS } from './http-listener.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 
@@ -165,6 +166,11 @@ export const ProxySchema = Type.Object({
   tunnelPingIntervalMs: Milliseconds(3000, 'simulator: both ends of a tunnel PING the other this often'),
   tunnelPingTimeoutMs: Milliseconds(3000, 'simulator: a PING not acknowledged within this time ends the tunnel (requests in flight get 502, new ones 503)'),
   tunnelSettingsTimeoutMs: Milliseconds(3000, 'simulator: after the 101, the other end of a tunnel must speak HTTP/2 (send its SETTINGS) within this time'),
+  headersTimeoutMs: Milliseconds(DEFAULT_LISTENER_TIMEOUTS.headersTimeoutMs,
+    'simulator: HTTP listeners of the proxy service (HTTP proxy, tunnel endpoint, token service): a request head must arrive within this time, else 408'),
+  requestTimeoutMs: Milliseconds(DEFAULT_LISTENER_TIMEOUTS.requestTimeoutMs,
+    'simulator: the same listeners: a whole request, body included, must arrive within this time, else 408 (raise it for slow large uploads)'),
+  keepAliveTimeoutMs: Milliseconds(DEFAULT_LISTENER_TIMEOUTS.keepAliveTimeoutMs, 'simulator: the same listeners close a kept-alive connection idle this long'),
 }, { additionalProperties: false, default: {} });
 
 export const ConfigSchema = Type.Object({

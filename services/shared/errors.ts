@@ -15,6 +15,7 @@ const TABLE = {
   // authentication toward the on-premise system, the meaning of 401 (sent with WWW-Authenticate).
   PROXY_PRINCIPAL_INVALID: { status: 401, text: (a: Args) => `Unauthorized: the propagated principal was refused: ${a.reason}` },
   PROXY_BAD_REQUEST: { status: 400, text: (a: Args) => `Bad Request: ${a.reason}` },
+  PROXY_REQUEST_TIMEOUT: { status: 408, text: (a: Args) => `Request Timeout: the request did not arrive in time (its head within ${a.headersTimeoutMs} ms, all of it within ${a.requestTimeoutMs} ms)` },
   PROXY_HEADERS_TOO_LARGE: { status: 431, text: (a: Args) => `Request Header Fields Too Large: the request head exceeds the limit of ${a.limit}` },
   SCC_NO_TUNNEL: { status: 503, text: (a: Args) => `There is no SAP Cloud Connector (SCC) connected to your subaccount matching the requested tunnel for subaccount '${a.subaccount}' and SCC location ID '${a.locationId}'` },
   SCC_ACCESS_DENIED_SYSTEM: { status: 403, text: (a: Args) => `Access denied to system ${a.virtualHost}:${a.virtualPort}` },
