@@ -78,6 +78,15 @@ t.test('a backend that trickles a header line every 0.5 s gets 504 after timeout
   await stillServes(t);
 });
 
+t.test('a request with Expect: 100-continue gets the same deadline: 504 from a trickling backend', async (t) => {
+  const res = await beforeDeadline(proxyRequest(w.ports.httpPort, {
+    method: 'POST', url: 'http://hostile:80/trickle-headers', token: w.token, headers: { expect: '100-continue' }, body: 'a small body',
+  }), DEADLINE_MS, 'the answer to a request with Expect');
+  expectError(t, res, 504, 'SCC_BACKEND_TIMEOUT', `Gateway Timeout: the backend system did not answer within ${TIMEOUT_MS} ms`);
+  t.notMatch(backend.heads.at(-1) ?? '', /expect/i, 'the expectation was met by the proxy, not sent on');
+  await stillServes(t);
+});
+
 t.test('a storm of 100 Continue without a final answer gets 504 after timeoutMs', async (t) => {
   const res = await get('/continue-storm');
   expectError(t, res, 504, 'SCC_BACKEND_TIMEOUT', `Gateway Timeout: the backend system did not answer within ${TIMEOUT_MS} ms`);

@@ -1,8 +1,7 @@
 // Forwards an allowed request to the internal system with http-proxy (DESIGN.md): keep-alive
 // agents per system mapping, Host per `hostInHeader`, redirect `Location` rewritten from internal
-// to virtual, hop-by-hop headers handled for the HTTP/2 side, and transport failures mapped to
-// gateway answers in this one place (refused/unreachable → 502, too slow → 504, an answer that
-// cannot be forwarded → 502 saying why). The backend's answer is written here, not by http-proxy:
+// to virtual, hop-by-hop headers handled for the HTTP/2 side; failures become gateway answers
+// through backend-failures.ts. The backend's answer is written here, not by http-proxy:
 // whatever a backend sends (any three-digit status, 101, 1xx storms, broken framing, too many
 // headers) ends in an answer or a visibly cut body, never in an exception or a hang (issue 11).
 //
@@ -20,6 +19,7 @@ import type { SystemMapping } from '../shared/config-schema.js';
 import { simError, type SimError } from '../shared/errors.js';
 import { MAX_HEADER_BYTES, MAX_HEADER_COUNT, tooManyHeaders } from '../shared/header-limits.js';
 import { RULE_HEADER, nextHopHeaders } from '../shared/tunnel-protocol.js';
+import { BAD_RESPONSE_CODE, TOO_MANY_HEADERS_CODE, coded, errorFor, timeoutError } from './backend-failures.js';
 import { isOwnedHeader } from './owned-headers.js';
 
 export interface ForwardResult {
@@ -40,38 +40,13 @@ interface Target {
   options: httpProxy.ServerOptions;
 }
 
-/** Codes of the errors this file gives the backend request, mapped to the error table in `errorFor`. */
-const TIMEOUT_CODE = 'SCC_SIM_BACKEND_TIMEOUT';
-const BAD_RESPONSE_CODE = 'SCC_SIM_BACKEND_BAD_RESPONSE';
-const TOO_MANY_HEADERS_CODE = 'SCC_SIM_BACKEND_TOO_MANY_HEADERS';
-
 const kTimeout = Symbol('scc-sim.timeoutMs');
 const kFail = Symbol('scc-sim.fail');
 
-function coded(message: string, code: string): Error {
-  return Object.assign(new Error(message), { code });
-}
-
-function timeoutError(timeoutMs: number): Error {
-  return coded(`backend did not answer within ${timeoutMs} ms`, TIMEOUT_CODE);
-}
-
-/** The one mapping of a failed backend exchange to the error table. */
-function errorFor(err: Error, mapping: SystemMapping): SimError {
-  const code = (err as NodeJS.ErrnoException).code ?? '';
-  switch (code) {
-    case TIMEOUT_CODE: return simError('SCC_BACKEND_TIMEOUT', { timeoutMs: mapping.timeoutMs }, err);
-    case BAD_RESPONSE_CODE: return simError('SCC_BACKEND_BAD_RESPONSE', { reason: err.message }, err);
-    case TOO_MANY_HEADERS_CODE: return simError('SCC_BACKEND_HEADERS_TOO_LARGE', { limit: `${MAX_HEADER_COUNT} header fields` }, err);
-    case 'HPE_HEADER_OVERFLOW': return simError('SCC_BACKEND_HEADERS_TOO_LARGE', { limit: `${MAX_HEADER_BYTES} bytes` }, err);
-    case 'ECONNRESET': case 'EPIPE':
-      return simError('SCC_BACKEND_BAD_RESPONSE', { reason: 'it closed the connection before answering' }, err);
-  }
-  if (code.startsWith('HPE_')) {
-    const reason = (err as { reason?: string }).reason ?? err.message;
-    return simError('SCC_BACKEND_BAD_RESPONSE', { reason: `the response is malformed (${code}: ${reason})` }, err);
-  }
-  return simError('SCC_BACKEND_UNREACHABLE', {}, err);
+/** Ends an exchange whose answer cannot be forwarded: the error answer instead, and the backend connection dropped (its body unread). */
+function refuse(proxyRes: http.IncomingMessage, req: http.IncomingMessage, err: Error): void {
+  ((req as any)[kFail] as (e: Error) => void)(err);
+  (proxyRes as unknown as { req: http.ClientRequest }).req.destroy();
 }
 
 export class BackendForwarder {
@@ -133,16 +108,11 @@ export class BackendForwarder {
 
   /** Writes the backend's answer on the HTTP/2 stream, or fails the exchange when it cannot be forwarded. */
   #respond(proxyRes: http.IncomingMessage, req: http.IncomingMessage, res: Http2ServerResponse): void {
-    const fail = (req as any)[kFail] as (err: Error) => void;
     const status = proxyRes.statusCode ?? 0;
-    const refuse = (err: Error) => {
-      fail(err);
-      (proxyRes as unknown as { req: http.ClientRequest }).req.destroy();
-    };
     // HTTP/1.1 allows any three digits; HTTP/2 carries 200-599 only (1xx are interim, and Node's
     // client delivers only 101 here).
-    if (status < 200 || status > 599) return refuse(coded(`status ${status} is not a final HTTP status (200-599)`, BAD_RESPONSE_CODE));
-    if (tooManyHeaders(proxyRes.rawHeaders)) return refuse(coded(`more than ${MAX_HEADER_COUNT} header fields`, TOO_MANY_HEADERS_CODE));
+    if (status < 200 || status > 599) return refuse(proxyRes, req, coded(`status ${status} is not a final HTTP status (200-599)`, BAD_RESPONSE_CODE));
+    if (tooManyHeaders(proxyRes.rawHeaders)) return refuse(proxyRes, req, coded(`more than ${MAX_HEADER_COUNT} header fields`, TOO_MANY_HEADERS_CODE));
     const headers = nextHopHeaders(proxyRes.headers) as http.OutgoingHttpHeaders;
     const location = headers.location;
     if (typeof location === 'string') headers.location = this.#rewriteLocation(location);
@@ -150,7 +120,7 @@ export class BackendForwarder {
       res.writeHead(status, headers);
     } catch (err) {
       for (const name of res.getHeaderNames()) if (name !== RULE_HEADER) res.removeHeader(name);
-      return refuse(coded(`a header cannot be forwarded (${(err as Error).message})`, BAD_RESPONSE_CODE));
+      return refuse(proxyRes, req, coded(`a header cannot be forwarded (${(err as Error).message})`, BAD_RESPONSE_CODE));
     }
     // The backend dying mid-body must reach the client as an error, never as a hang.
     proxyRes.once('aborted', () => res.stream?.close(2 /* INTERNAL_ERROR */));

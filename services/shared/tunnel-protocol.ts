@@ -51,10 +51,15 @@ export function h2ErrorName(code: number | undefined): string {
   return code === undefined ? 'no error code' : `HTTP/2 ${H2_ERROR_NAMES[code] ?? `error ${code}`}`;
 }
 
-/** Request and response headers that apply to one hop only (RFC 9110 §7.6.1) plus HTTP/2's forbidden ones. */
+/**
+ * Request and response headers that apply to one hop only (RFC 9110 §7.6.1) plus HTTP/2's forbidden
+ * ones; and `expect`: the proxy's HTTP/1 listener already answered `100-continue` (Node does when no
+ * one listens for 'checkContinue'), and http-proxy would skip its per-request hooks — the backend
+ * timeouts — for a request that still carries it.
+ */
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer',
-  'proxy-authenticate', 'http2-settings', 'host',
+  'proxy-authenticate', 'http2-settings', 'host', 'expect',
 ]);
 
 /**
