@@ -31,7 +31,7 @@ export interface FaultWorld {
   token: string;
   configFile: string;
   log: CapturedLog;
-  /** Starts `scc-sim connector --name <name>` (connector-a, or a copy of it under another name) and waits for its tunnel. */
+  /** Starts `scc-sim connector --name <name>` (connector-a, or a copy of it under another name) and waits until its tunnel answers a PING. */
   startConnector(name?: string): Promise<CliProcess>;
   /** Resolves when the registry has a tunnel of `connectorName` (now or later). */
   connected(connectorName: string): Promise<Tunnel>;
@@ -78,7 +78,8 @@ export async function faultWorld(t: Teardown, opts: FaultWorldOptions = {}): Pro
       await beforeDeadline(new Promise<void>((resolve, reject) => {
         const onExit = () => reject(new Error(`connector ${name} exited:\n${child.output()}`));
         child.child.once('exit', onExit);
-        void connected(name).then(() => { child.child.off('exit', onExit); resolve(); });
+        // Registered at the 101; a PING acknowledged means it speaks HTTP/2 on the tunnel, too.
+        void connected(name).then((tunnel) => tunnel.session.ping(() => { child.child.off('exit', onExit); resolve(); }));
       }), 20_000, `connector ${name} connects`);
       return child;
     },
