@@ -12,6 +12,7 @@ import { startBackend } from '../services/backend/start-backend.js';
 import { buildConnector } from '../services/connector/connector-service.js';
 import { buildProxy } from '../services/proxy/proxy-service.js';
 import { envCommand } from './env-command.js';
+import { installProcessGuard } from './process-guard.js';
 import { startSimulator } from './simulator.js';
 import { fetchToken } from './token-client.js';
 
@@ -71,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
     const store = ConfigStore.open(values.config!, { env: process.env });
     const logger = createLogger(store.config.logLevel, 'scc-sim');
     store.logger = logger;
+    installProcessGuard(logger, { command, name: values.name, config: values.config });
     store.watch();
     return serve(await start(command, store, values.name, logger), logger);
   }
@@ -95,6 +97,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const logger = createLogger(config.logLevel, 'scc-sim');
+  installProcessGuard(logger, { command, name: values.name, config: values.config });
   return serve(await startBackends(config, values.name, logger), logger);
 }
 

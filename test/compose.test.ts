@@ -426,7 +426,9 @@ t.test('the three compose commands, started as processes, carry a request from t
       if (serviceNames.has(m.localHost)) doc.setIn([...at, 'localHost'], '127.0.0.1');
       if (backendPort !== undefined) doc.setIn([...at, 'localPort'], backendPort);
     })));
-    world.backends?.forEach((_b, i) => doc.setIn(['backends', i, 'port'], backendPort ?? 0));
+    // Every backend of the copy listens on port 0 (ephemeral): one port for all three would be a
+    // collision that `scc-sim check` refuses, and only the mappings need the hello backend's port.
+    world.backends?.forEach((_b, i) => doc.setIn(['backends', i, 'port'], 0));
     const file = join(dir, out);
     writeFileSync(file, doc.toString());
     return file;

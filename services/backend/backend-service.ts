@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { fastifyListenerOptions } from '../shared/http-listener.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { patternSha256, patternStream } from './byte-pattern.js';
 
@@ -65,6 +66,8 @@ export function buildBackend(opts: BackendOptions): FastifyInstance {
     // A backend that goes away drops its connections, as a killed process would; also ends
     // long downloads and delays so close() never waits on them.
     forceCloseConnections: true,
+    // Timeouts and head limit set explicitly, as on every listener (http-listener.ts defaults).
+    ...fastifyListenerOptions(),
   }) as unknown as FastifyInstance;
 
   // Routes that take any body: the raw stream reaches the handler unparsed and without a size limit.

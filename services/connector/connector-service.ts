@@ -89,7 +89,7 @@ export async function buildConnector(source: ConfigStore | Config, opts: Connect
       host: k.tunnelHost ?? (bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : bindHost),
       port: k.tunnelPort ?? config.proxy.tunnelPort,
     };
-    return { logger, trail, ca, endpoint, certificates: certificates.value };
+    return { logger, trail, ca, endpoint, certificates: certificates.value, liveness: config.proxy };
   }
 
   function runtimeFor(k: ConnectorConfig, s: ConnectorConfig['subaccounts'][number], ctx: RuntimeContext): SubaccountRuntime {

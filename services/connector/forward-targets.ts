@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ServerOptions } from 'http-proxy';
 import type { DomainMapping, SystemMapping } from '../shared/config-schema.js';
+import { MAX_HEADER_BYTES } from '../shared/header-limits.js';
 
 export interface ForwardTarget {
   readonly mapping: SystemMapping;
@@ -67,7 +68,9 @@ export class ForwardTargets {
       });
       this.#targets.set(m, {
         mapping: m, agent, set: this, internalAuthority: `${m.localHost}:${m.localPort}`,
-        options: { target: target as ServerOptions['target'], agent, secure: !m.trustAll },
+        // `ssl` is the object http-proxy fills in and hands to http.request, which copies it: the
+        // one way to give the backend client its response-head limit (header-limits.ts).
+        options: { target: target as ServerOptions['target'], agent, secure: !m.trustAll, ssl: { maxHeaderSize: MAX_HEADER_BYTES } },
       });
     }
   }

@@ -4,6 +4,7 @@
 // the end; the tunnel is only touched when what it dials with (subaccount, location ID, cloud
 // user, the proxy's address) or `connected` changed.
 import type { ConnectorConfig, ConnectorSubaccountConfig } from '../shared/config-schema.js';
+import type { TunnelLivenessSettings } from '../shared/tunnel-liveness.js';
 import type { Logger } from '../shared/logger.js';
 import type { IssuedClientCert, SimCa } from '../shared/sim-ca.js';
 import { createAccessPolicy, type AccessPolicy } from './access-policy.js';
@@ -30,6 +31,8 @@ export interface RuntimeContext {
   /** Where the proxy's tunnel endpoint is, for this config. */
   endpoint: { host: string; port: number };
   certificates: PrincipalCertificates;
+  /** PING and SETTINGS deadlines for the proxy's end of the tunnel (tunnel-liveness.ts). */
+  liveness: TunnelLivenessSettings;
 }
 
 /** `<regionHost>\0<subaccount>`: the identity of a subaccount entry, as the admin API addresses it. */
@@ -53,7 +56,7 @@ export class SubaccountRuntime {
     this.#ca = ctx.ca;
     this.snapshot = snapshotOf(k, s, ctx);
     this.tunnel = new TunnelClient({
-      identity: identityOf(k, s, ctx), backoff: k, logger: ctx.logger, ...handlers(this),
+      identity: identityOf(k, s, ctx), backoff: k, logger: ctx.logger, liveness: ctx.liveness, ...handlers(this),
     });
   }
 

@@ -12,7 +12,8 @@ import http2 from 'node:http2';
 import { EventEmitter, once } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../shared/logger.js';
-import { TUNNEL_H2_SETTINGS, TUNNEL_MAX_SESSION_MEMORY_MB, TUNNEL_PATH, TUNNEL_SESSION_WINDOW } from '../shared/tunnel-protocol.js';
+import { TunnelLiveness, type TunnelLivenessSettings } from '../shared/tunnel-liveness.js';
+import { TUNNEL_PATH, TUNNEL_SESSION_OPTIONS, TUNNEL_SESSION_WINDOW } from '../shared/tunnel-protocol.js';
 import { backoffDelay, upgradeHeaders, type Backoff, type SccTunnelState, type TunnelIdentity } from './tunnel-identity.js';
 
 export { sameIdentity, type Backoff, type SccTunnelState, type TunnelIdentity } from './tunnel-identity.js';
@@ -25,6 +26,8 @@ export interface TunnelClientOptions {
   logger: Logger;
   onRequest: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
   onConnect?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void;
+  /** PING and SETTINGS deadlines for the proxy's end (tunnel-liveness.ts); without, none. */
+  liveness?: TunnelLivenessSettings;
 }
 
 /** How long disconnect() waits for the proxy to close the socket before closing it itself. */
@@ -54,7 +57,7 @@ export class TunnelClient extends EventEmitter {
     this.identity = opts.identity;
     this.backoff = opts.backoff;
     this.#log = opts.logger.child({ component: 'tunnel-client', connector: opts.identity.connectorName });
-    this.#h2 = http2.createServer({ settings: TUNNEL_H2_SETTINGS, maxSessionMemory: TUNNEL_MAX_SESSION_MEMORY_MB }, opts.onRequest);
+    this.#h2 = http2.createServer(TUNNEL_SESSION_OPTIONS, opts.onRequest);
     // CONNECT streams (TCP over the tunnel, for SOCKS5) arrive as 'connect', not as requests.
     this.#h2.on('connect', (req: http2.Http2ServerRequest) => {
       if (opts.onConnect) opts.onConnect(req.stream, req.headers);
@@ -63,6 +66,8 @@ export class TunnelClient extends EventEmitter {
     this.#h2.on('session', (session) => {
       session.on('connect', () => session.setLocalWindowSize(TUNNEL_SESSION_WINDOW));
       session.on('error', (err) => this.#log.warn({ err }, 'tunnel session error'));
+      // A proxy that stops answering ends the tunnel (and this connector dials again).
+      if (opts.liveness) new TunnelLiveness(session, opts.liveness, (reason) => { this.#log.warn({ reason }, 'the proxy stopped answering'); session.destroy(); });
     });
   }
 

@@ -3,12 +3,14 @@
 // tunnel. This is the hot path: no framework, no per-request allocation beyond the essentials.
 // Principal propagation (principal-check.ts) costs two header reads when no user is propagated.
 import http from 'node:http';
-import { constants as h2c, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import { constants as h2c, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Logger } from '../shared/logger.js';
 import { sendError, simError, type SimError } from '../shared/errors.js';
+import { MAX_HEADER_COUNT, tooManyHeaders } from '../shared/header-limits.js';
+import { answerClientError, listenerOptions, type ListenerTimeouts } from '../shared/http-listener.js';
 import { PRINCIPAL_HEADER } from '../shared/principal-header.js';
-import { INTERNAL_HEADER_PREFIX, RULE_HEADER, nextHopHeaders } from '../shared/tunnel-protocol.js';
+import { INTERNAL_HEADER_PREFIX, RULE_HEADER, h2ErrorName, nextHopHeaders } from '../shared/tunnel-protocol.js';
 import { parseProxyTarget } from './absolute-url.js';
 import type { PrincipalCheck, PrincipalDecision } from './principal-check.js';
 import type { TunnelRegistry } from './tunnel-registry.js';
@@ -22,6 +24,8 @@ export interface ForwardProxyOptions {
   /** SAP-Connectivity-(Technical-)Authentication; without it those headers are only dropped. */
   checkPrincipal?: PrincipalCheck;
   logger: Logger;
+  /** Head, request and keep-alive timeouts of the listener (the config's `proxy` section). */
+  timeouts: ListenerTimeouts;
 }
 
 type Target = Extract<ReturnType<typeof parseProxyTarget>, { ok: true }>;
@@ -39,9 +43,9 @@ function isInternal(name: string): boolean {
   return name.startsWith(INTERNAL_HEADER_PREFIX);
 }
 
-export function createForwardProxy({ registry, verify, checkPrincipal, logger }: ForwardProxyOptions): http.Server {
+export function createForwardProxy({ registry, verify, checkPrincipal, logger, timeouts }: ForwardProxyOptions): http.Server {
   const log = logger.child({ component: 'http-proxy' });
-  const server = http.createServer({ requireHostHeader: false, noDelay: true } as http.ServerOptions, onRequest);
+  const server = http.createServer({ ...listenerOptions(timeouts), requireHostHeader: false, noDelay: true } as http.ServerOptions, onRequest);
   // Node hands CONNECT to 'connect' (and drops the socket when nobody listens), never to the request
   // handler: give it a response on its socket so it gets the same 405 as an https:// target.
   server.on('connect', (req: http.IncomingMessage, socket: Socket) => {
@@ -52,16 +56,15 @@ export function createForwardProxy({ registry, verify, checkPrincipal, logger }:
     res.once('finish', () => { res.detachSocket(socket); socket.end(); });
     onRequest(req, res);
   });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    log.debug({ err: { code: err.code, message: err.message } }, 'malformed client request');
-    if (!socket.writable) return void socket.destroy();
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-  });
+  server.on('clientError', answerClientError(log, timeouts));
   return server;
 
   function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const started = process.hrtime.bigint();
+    // More fields than the tunnel and the connector take (header-limits.ts): refused here, by name.
+    if (tooManyHeaders(req.rawHeaders)) {
+      return fail(req, res, started, simError('PROXY_HEADERS_TOO_LARGE', { limit: `${MAX_HEADER_COUNT} header fields` }), { fields: req.rawHeaders.length / 2 });
+    }
     const target = parseProxyTarget(req.method, req.url);
     if (!target.ok) return fail(req, res, started, simError(target.code, { reason: target.reason }), { reason: target.reason });
     const auth = req.headers['proxy-authorization'];
@@ -155,12 +158,12 @@ export function createForwardProxy({ registry, verify, checkPrincipal, logger }:
       stream.once('end', () => logged(status, { rule: h[RULE_HEADER] }));
     });
     stream.on('error', (err) => {
-      if (!res.headersSent) fail(req, res, started, simError('SCC_TUNNEL_BROKEN', {}, err), { subaccount: decision.subaccount, locationId, err });
+      if (!res.headersSent) fail(req, res, started, streamError(tunnel.session, stream, err), { subaccount: decision.subaccount, locationId, err });
       else if (!res.writableFinished) res.destroy();
     });
     stream.on('close', () => {
       if (!res.headersSent) {
-        if (!res.destroyed) fail(req, res, started, simError('SCC_TUNNEL_BROKEN'), { subaccount: decision.subaccount, locationId, rstCode: stream.rstCode });
+        if (!res.destroyed) fail(req, res, started, streamError(tunnel.session, stream), { subaccount: decision.subaccount, locationId, rstCode: stream.rstCode });
       } else if (!res.writableFinished && !stream.readableEnded) {
         res.destroy();
       }
@@ -175,6 +178,12 @@ export function createForwardProxy({ registry, verify, checkPrincipal, logger }:
     sendError(res, err, headers);
     req.resume();
   }
+}
+
+/** A stream that ended without an answer: the tunnel was lost, or only this stream was reset while the tunnel stays up. */
+function streamError(session: ClientHttp2Session, stream: ClientHttp2Stream, cause?: Error): SimError {
+  if (session.destroyed || session.closed) return simError('SCC_TUNNEL_BROKEN', {}, cause);
+  return simError('SCC_TUNNEL_STREAM_RESET', { reason: h2ErrorName(stream.rstCode) }, cause);
 }
 
 /** The location ID header: absent and empty are the default location (''). */

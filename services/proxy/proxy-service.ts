@@ -6,6 +6,7 @@ import https from 'node:https';
 import type net from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../shared/config-schema.js';
+import { answerClientError, fastifyListenerOptions, listenFailed, listenerOptions } from '../shared/http-listener.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { defaultCaDir, loadOrCreateCa, type SimCa } from '../shared/sim-ca.js';
 import type { ConfigStore } from '../shared/config-store.js';
@@ -84,7 +85,10 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
   const userVerifier = createUserTokenVerifier({ keys, config, clientDirectory, issuerBaseUrl: tokenServiceUrl });
   const ca = opts.ca ?? await loadOrCreateCa(config.proxy.caDir ?? defaultCaDir());
 
-  const app: FastifyInstance = Fastify({ loggerInstance: logger.child({ component: 'token-service' }) as FastifyBaseLogger, forceCloseConnections: true });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger.child({ component: 'token-service' }) as FastifyBaseLogger, forceCloseConnections: true,
+    ...fastifyListenerOptions(config.proxy),
+  });
   await registerTokenService(app, { keys, config, clientDirectory, issuerBaseUrl: tokenServiceUrl, userTokenVerifier: userVerifier, userDirectory: directories.users });
   await registerStatusPage(app, { config: () => current, registry, urls: () => urls() });
   const sharedOpts = { keys, config, clientDirectory, issuerBaseUrl: tokenServiceUrl };
@@ -97,7 +101,7 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
   });
 
   const httpProxy = createForwardProxy({
-    registry, verify: (t) => verifier.verify(t), checkPrincipal: createPrincipalCheck(userVerifier), logger,
+    registry, verify: (t) => verifier.verify(t), checkPrincipal: createPrincipalCheck(userVerifier), logger, timeouts: config.proxy,
   });
   const tunnelEndpoint = createTunnelEndpoint({ config: () => current, registry, logger });
   const unsubscribe = opts.store?.subscribe((next) => {
@@ -132,7 +136,8 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
   // two-label name such as `*.localhost`), then the addresses the listener is reached by.
   const [uaadomain, ...tenants] = tenantHostNames(config);
   const tls = await ca.issueServerCert([uaadomain!, `*.${uaadomain}`, ...tenants, 'localhost', '127.0.0.1', '::1', publicHost, ...(wildcard ? [] : [config.proxy.host])]);
-  const tokenServiceHttps = https.createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => app.routing(req, res));
+  const tokenServiceHttps = https.createServer({ ...listenerOptions(config.proxy), key: tls.keyPem, cert: tls.certPem }, (req, res) => app.routing(req, res));
+  tokenServiceHttps.on('clientError', answerClientError(logger.child({ component: 'token-service' }), config.proxy));
   const servers: Array<http.Server | net.Server> = [httpProxy, tunnelEndpoint, socks5, tokenServiceHttps];
 
   function urls() {
@@ -152,12 +157,12 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
     async listen(ports: Partial<ProxyPorts> = {}) {
       const host = config.proxy.host;
       const want = { ...pick(config), ...ports };
-      await app.listen({ host, port: want.tokenServicePort });
+      await app.listen({ host, port: want.tokenServicePort }).catch(listenFailed('proxy.tokenServicePort', host, want.tokenServicePort));
       const tokenServicePort = (app.server.address() as net.AddressInfo).port;
-      const httpPort = await listenOn(httpProxy, host, want.httpPort);
-      const tunnelPort = await listenOn(tunnelEndpoint, host, want.tunnelPort);
-      const socks5Port = await listenOn(socks5, host, want.socks5Port);
-      const tokenServiceHttpsPort = await listenOn(tokenServiceHttps, host, want.tokenServiceHttpsPort);
+      const httpPort = await listenOn(httpProxy, host, want.httpPort, 'proxy.httpPort');
+      const tunnelPort = await listenOn(tunnelEndpoint, host, want.tunnelPort, 'proxy.tunnelPort');
+      const socks5Port = await listenOn(socks5, host, want.socks5Port, 'proxy.socks5Port');
+      const tokenServiceHttpsPort = await listenOn(tokenServiceHttps, host, want.tokenServiceHttpsPort, 'proxy.tokenServiceHttpsPort');
       bound = { httpPort, tokenServicePort, tunnelPort, socks5Port, tokenServiceHttpsPort };
       logger.info(urls(), 'proxy service listening');
       return bound;
@@ -176,14 +181,15 @@ function pick(config: Config): ProxyPorts {
   return { httpPort, tokenServicePort, tunnelPort, socks5Port, tokenServiceHttpsPort };
 }
 
-export function listenOn(server: net.Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Listens and resolves with the bound port; a failure names the config field that asked for the port. */
+export function listenOn(server: net.Server, host: string, port: number, field: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port }, () => {
       server.off('error', reject);
       resolve((server.address() as net.AddressInfo).port);
     });
-  });
+  }).catch(listenFailed(field, host, port));
 }
 
 export function closeServer(server: net.Server): Promise<void> {

@@ -6,11 +6,12 @@ import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Config, SubaccountConfig } from '../shared/config-schema.js';
+import { answerClientError, listenerOptions } from '../shared/http-listener.js';
 import type { Logger } from '../shared/logger.js';
 import {
-  HEADER_CONNECTOR, HEADER_LOCATION, HEADER_SUBACCOUNT, TUNNEL_H2_SETTINGS, TUNNEL_MAX_SESSION_MEMORY_MB,
-  TUNNEL_PATH, TUNNEL_SESSION_WINDOW, TUNNEL_UPGRADE,
+  HEADER_CONNECTOR, HEADER_LOCATION, HEADER_SUBACCOUNT, TUNNEL_PATH, TUNNEL_SESSION_OPTIONS, TUNNEL_SESSION_WINDOW, TUNNEL_UPGRADE,
 } from '../shared/tunnel-protocol.js';
+import { TunnelLiveness } from '../shared/tunnel-liveness.js';
 import type { Tunnel, TunnelRegistry } from './tunnel-registry.js';
 
 export interface TunnelEndpointOptions {
@@ -18,22 +19,23 @@ export interface TunnelEndpointOptions {
   config: Config | (() => Config);
   registry: TunnelRegistry;
   logger: Logger;
-  /** Interval of HTTP/2 PINGs that detect a connector that vanished without closing the socket. */
-  pingIntervalMs?: number;
 }
 
-export function createTunnelEndpoint({ config, registry, logger, pingIntervalMs = 10_000 }: TunnelEndpointOptions): http.Server {
+/**
+ * Liveness (tunnel-liveness.ts, tunables in `proxy`): a connector that stops answering PINGs, or
+ * upgrades and never speaks HTTP/2, is dropped within seconds — its requests in flight get 502,
+ * new ones the SAP 503 — and a replacement that dials meanwhile gets the location at once when the
+ * registered one fails a PING, instead of 409.
+ */
+export function createTunnelEndpoint({ config, registry, logger }: TunnelEndpointOptions): http.Server {
   const log = logger.child({ component: 'tunnel-endpoint' });
   const configOf = typeof config === 'function' ? config : () => config;
-  const server = http.createServer((req, res) => {
+  const watchers = new WeakMap<Tunnel, TunnelLiveness>();
+  const server = http.createServer(listenerOptions(configOf().proxy), (req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: TUNNEL_UPGRADE, connection: 'close' });
     res.end(`This is the scc-sim tunnel endpoint: Cloud Connectors connect here with "Upgrade: ${TUNNEL_UPGRADE}".\n`);
   });
-  server.on('clientError', (err, socket) => {
-    log.debug({ err }, 'malformed request on the tunnel port');
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
-  });
+  server.on('clientError', answerClientError(log, configOf().proxy));
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => log.debug({ err }, 'tunnel socket error'));
     const subaccountId = String(req.headers[HEADER_SUBACCOUNT] ?? '');
@@ -52,51 +54,59 @@ export function createTunnelEndpoint({ config, registry, logger, pingIntervalMs 
     if (!subaccount || !credentialsMatch(req.headers.authorization, subaccount)) {
       return refuse(socket, 401, subaccount ? 'wrong cloud user or password' : `unknown subaccount "${subaccountId}"`, ctx);
     }
-    if (registry.get(subaccountId, locationId)) {
-      return refuse(socket, 409, `another Cloud Connector is already connected for subaccount ${subaccountId} with location ID "${locationId}"`, ctx);
-    }
+    const existing = registry.get(subaccountId, locationId);
+    if (!existing) return accept(req, socket, head, ctx);
+    // Another connector holds the location: it keeps it only if it still answers.
+    const probe = watchers.get(existing)?.probe() ?? Promise.resolve(true);
+    void probe.then(() => {
+      if (socket.destroyed) return;
+      if (registry.get(subaccountId, locationId)) {
+        return refuse(socket, 409, `another Cloud Connector is already connected for subaccount ${subaccountId} with location ID "${locationId}"`, ctx);
+      }
+      accept(req, socket, head, ctx);
+    });
+  });
+  return server;
+
+  function accept(req: http.IncomingMessage, socket: Duplex, head: Buffer, ctx: { subaccount: string; locationId: string; connectorName: string }): void {
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: ${TUNNEL_UPGRADE}\r\n\r\n`);
     if (head.length > 0) socket.unshift(head);
     (socket as import('node:net').Socket).setNoDelay?.(true);
     (socket as import('node:net').Socket).setKeepAlive?.(true, 10_000);
     const session = http2.connect('http://scc-tunnel', {
+      ...TUNNEL_SESSION_OPTIONS,
       createConnection: () => socket,
-      settings: TUNNEL_H2_SETTINGS,
-      maxSessionMemory: TUNNEL_MAX_SESSION_MEMORY_MB,
       peerMaxConcurrentStreams: 10_000,
     });
     session.on('connect', () => session.setLocalWindowSize(TUNNEL_SESSION_WINDOW));
     const tunnel: Tunnel = {
-      subaccount: subaccountId, locationId, connectorName,
+      subaccount: ctx.subaccount, locationId: ctx.locationId, connectorName: ctx.connectorName,
       remoteAddress: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
       connectedSince: Date.now(), session,
     };
-    const ping = setInterval(() => {
-      if (session.closed || session.destroyed) return;
-      session.ping((err) => { if (err) session.destroy(err); });
-    }, pingIntervalMs).unref();
     let ended = false;
-    const gone = () => {
+    const gone = (why: string) => {
       if (ended) return;
       ended = true;
-      clearInterval(ping);
+      liveness.stop();
       if (!session.destroyed) session.destroy();
       registry.remove(tunnel);
-      log.warn(ctx, 'Cloud Connector disconnected');
+      log.warn({ ...ctx, reason: why }, 'Cloud Connector disconnected');
     };
-    session.once('close', () => gone());
+    const liveness = new TunnelLiveness(session, configOf().proxy, (reason) => gone(`the Cloud Connector stopped answering: ${reason}`));
+    watchers.set(tunnel, liveness);
+    session.once('close', () => gone('the tunnel session closed'));
     // A connector that ends the tunnel (GOAWAY, or FIN below: the admin API's disconnect) waits for
     // this side to close: the tunnel leaves the registry first, so the next request gets the 503.
-    session.once('goaway', () => gone());
+    session.once('goaway', () => gone('the Cloud Connector ended the tunnel (GOAWAY)'));
     session.on('error', (err) => log.warn({ ...ctx, err }, 'tunnel session error'));
-    socket.once('close', () => gone());
+    socket.once('close', () => gone('the tunnel connection closed'));
     // The tunnel endpoint is an http.Server, whose sockets allow half-open connections: a
     // connector that died sends FIN only, so its end must end the tunnel, at once.
-    socket.once('end', () => { gone(); socket.destroy(); });
+    socket.once('end', () => { gone('the Cloud Connector closed the tunnel connection'); socket.destroy(); });
     registry.add(tunnel);
     log.info(ctx, 'Cloud Connector connected');
-  });
-  return server;
+  }
 
   function refuse(socket: Duplex, status: number, reason: string, ctx: Record<string, unknown>): void {
     log.warn({ ...ctx, status, reason }, 'tunnel refused');

@@ -4,6 +4,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { parseDocument, type Document } from 'yaml';
+import { listenerProblems } from './config-listeners.js';
 import { ConfigSchema, type Config } from './config-schema.js';
 import { normalizeConnectorShapes, problemAtFilePath } from './config-connector-shape.js';
 import { compileSubjectPattern } from './subject-pattern.js';
@@ -44,16 +45,29 @@ export function loadConfigFile(file: string, env: Record<string, string | undefi
   } catch (err) {
     throw new ConfigError(file, [`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`]);
   }
-  return parseConfig(parseYamlDocument(text, file).toJS(), { baseDir: dirname(resolve(file)), source: file, env });
+  return parseConfig(documentData(parseYamlDocument(text, file), file), { baseDir: dirname(resolve(file)), source: file, env });
 }
 
 /** The YAML Document of a config file's text (comments and order kept, for the config store). Throws ConfigError on YAML errors. */
 export function parseYamlDocument(text: string, file: string): Document {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(file, doc.errors.map((e) => `${file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`));
+  // One syntax error is one problem: the parser's follow-on errors only repeat it.
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const at = syntax.linePos?.[0];
+    const message = syntax.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    throw new ConfigError(file, [`${file}:${at?.line ?? '?'}:${at?.col ?? '?'}: ${message}`]);
   }
   return doc;
+}
+
+/** The plain data of a config Document. Throws ConfigError on an alias bomb, refused by the yaml package before it expands. */
+export function documentData(doc: Document, file: string): unknown {
+  try {
+    return doc.toJS();
+  } catch (err) {
+    throw new ConfigError(file, [`${file}: ${(err as Error).message}`]);
+  }
 }
 
 export interface ParseOptions {
@@ -170,6 +184,7 @@ function checkRules(c: Config, baseDir: string): string[] {
     else (c.proxy as any).signingKeyFile = abs;
   }
   if (c.proxy.caDir !== undefined) (c.proxy as any).caDir = resolve(baseDir, c.proxy.caDir);
+  out.push(...listenerProblems(c));
   return out;
 }
 

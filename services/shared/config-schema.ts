@@ -1,8 +1,15 @@
 // The one schema of the simulated world. Field names are the Cloud Connector's own (DESIGN.md,
 // "One vocabulary"); fields that exist only in the simulator say so in their description.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { DEFAULT_LISTENER_TIMEOUTS } from './http-listener.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+
+/** Node runs a timer above 2^31-1 ms after 1 ms (issue 11): every millisecond setting is bounded by it. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A duration in milliseconds, 1 to MAX_TIMER_MS (about 24.8 days). */
+const Milliseconds = (defaultMs: number, description?: string) =>
+  Type.Integer({ minimum: 1, maximum: MAX_TIMER_MS, default: defaultMs, ...(description === undefined ? {} : { description }) });
 
 /** A port as the SCC writes it: a number, a numeric string, or (TCP only) a range `low-high`. */
 const MappingPort = Type.Union([
@@ -39,7 +46,8 @@ export const SystemMappingSchema = Type.Object({
   description: Type.String({ default: '' }),
   trustAll: Type.Boolean({ default: false, description: 'simulator: HTTPS backend certificates are not verified' }),
   caFile: Type.Optional(Type.String({ minLength: 1, description: 'simulator: PEM file with the CA(s) that sign the HTTPS backend certificate' })),
-  timeoutMs: Type.Integer({ minimum: 1, default: 30000, description: 'simulator: backend response timeout; slower answers become 504' }),
+  timeoutMs: Milliseconds(30000, 'simulator: the backend must send its response head within this time after the request went out (else 504); '
+    + 'a pause longer than this while the request or response body streams ends the exchange'),
   resources: Type.Array(ResourceSchema, { default: [] }),
   creationDate: Type.Optional(CreationDate),
 }, { additionalProperties: false });
@@ -109,8 +117,8 @@ const ConnectorFields = {
   tunnelPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'simulator: default proxy.tunnelPort' })),
   auditLogLevel: Type.Union(AuditLogLevel.anyOf, { default: 'SECURITY' }),
   auditLogCleanup: Type.Union([0, 14, 30, 90, 180, 365].map((d) => Type.Literal(d)), { default: 0, description: 'days the SCC keeps audit files (0 = forever); kept for the API only' }),
-  reconnectInitialDelayMs: Type.Integer({ minimum: 1, default: 100 }),
-  reconnectMaxDelayMs: Type.Integer({ minimum: 1, default: 10000 }),
+  reconnectInitialDelayMs: Milliseconds(100),
+  reconnectMaxDelayMs: Milliseconds(10000),
   principalPropagation: PrincipalPropagationSchema,
 };
 
@@ -232,6 +240,14 @@ export const ProxySchema = Type.Object({
   loginSessionSeconds: Type.Integer({ minimum: 1, default: 1800, description: 'how long a login at the token service\'s login page lasts (single sign-on for later /oauth/authorize)' }),
   signingKeyFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM RSA private key (PKCS#8) for stable tokens across restarts' })),
   caDir: Type.Optional(Type.String({ minLength: 1, description: 'simulator: folder of the simulator CA (ca.pem, ca.key.pem), created on first start; relative to the config file; default <cwd>/.scc-sim/ca' })),
+  tunnelPingIntervalMs: Milliseconds(3000, 'simulator: both ends of a tunnel PING the other this often'),
+  tunnelPingTimeoutMs: Milliseconds(3000, 'simulator: a PING not acknowledged within this time ends the tunnel (requests in flight get 502, new ones 503)'),
+  tunnelSettingsTimeoutMs: Milliseconds(3000, 'simulator: after the 101, the other end of a tunnel must speak HTTP/2 (send its SETTINGS) within this time'),
+  headersTimeoutMs: Milliseconds(DEFAULT_LISTENER_TIMEOUTS.headersTimeoutMs,
+    'simulator: HTTP listeners of the proxy service (HTTP proxy, tunnel endpoint, token service): a request head must arrive within this time, else 408'),
+  requestTimeoutMs: Milliseconds(DEFAULT_LISTENER_TIMEOUTS.requestTimeoutMs,
+    'simulator: the same listeners: a whole request, body included, must arrive within this time, else 408 (raise it for slow large uploads)'),
+  keepAliveTimeoutMs: Milliseconds(DEFAULT_LISTENER_TIMEOUTS.keepAliveTimeoutMs, 'simulator: the same listeners close a kept-alive connection idle this long'),
 }, { additionalProperties: false, default: {} });
 
 export const ConfigSchema = Type.Object({

@@ -15,7 +15,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Document } from 'yaml';
 import type { Config } from './config-schema.js';
-import { ConfigError, deepFreeze, parseConfig, parseYamlDocument } from './config-load.js';
+import { ConfigError, deepFreeze, documentData, parseConfig, parseYamlDocument } from './config-load.js';
 import { watchConfigFile, type FileWatch } from './config-watch.js';
 import { silentLogger, type Logger } from './logger.js';
 import { writeFileAtomic, withFileLock } from './atomic-file.js';
@@ -196,7 +196,7 @@ export class ConfigStore extends EventEmitter {
   }
 
   #validate(doc: Document, text: string): State {
-    const input = doc.toJS();
+    const input = documentData(doc, this.file ?? '(object)');
     const opts = { baseDir: this.file === undefined ? process.cwd() : dirname(this.file), source: this.file ?? '(object)' };
     const fileConfig = parseConfig(input, opts);
     const hasEnv = Object.values(this.#env).some((v) => v !== undefined && v !== '');

@@ -2,6 +2,7 @@
 // out, asks for an HTTP/1.1 Upgrade with its subaccount credentials and location ID, then both
 // speak HTTP/2 over that socket with the roles reversed (proxy = h2 client, connector = h2 server).
 import type { Settings } from 'node:http2';
+import { TUNNEL_MAX_HEADER_LIST_SIZE, TUNNEL_MAX_HEADER_PAIRS } from './header-limits.js';
 
 export const TUNNEL_PATH = '/scc-sim/tunnel';
 export const TUNNEL_UPGRADE = 'scc-sim-tunnel/1';
@@ -23,15 +24,42 @@ export const TUNNEL_H2_SETTINGS: Settings = {
   initialWindowSize: 1 << 20,
   maxFrameSize: 1 << 16,
   maxConcurrentStreams: 10_000,
-  maxHeaderListSize: 256 * 1024,
+  maxHeaderListSize: TUNNEL_MAX_HEADER_LIST_SIZE,
 };
 export const TUNNEL_SESSION_WINDOW = 32 << 20;
 export const TUNNEL_MAX_SESSION_MEMORY_MB = 256;
 
-/** Request and response headers that apply to one hop only (RFC 9110 §7.6.1) plus HTTP/2's forbidden ones. */
+/**
+ * The session options of both tunnel ends (proxy: http2.connect, connector: http2.createServer):
+ * the settings above and the header limits of every hop (header-limits.ts), so the tunnel carries
+ * any head the HTTP/1 side accepted. Node's defaults (128 entries, 64 KiB blocks) reset a stream
+ * with 125 headers.
+ */
+export const TUNNEL_SESSION_OPTIONS = {
+  settings: TUNNEL_H2_SETTINGS,
+  maxSessionMemory: TUNNEL_MAX_SESSION_MEMORY_MB,
+  maxHeaderListPairs: TUNNEL_MAX_HEADER_PAIRS,
+  maxSendHeaderBlockLength: TUNNEL_MAX_HEADER_LIST_SIZE,
+} as const;
+
+/** HTTP/2 error codes (RFC 9113 §7) by number, for messages that name why a stream was reset. */
+const H2_ERROR_NAMES = ['NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED',
+  'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM', 'INADEQUATE_SECURITY',
+  'HTTP_1_1_REQUIRED'];
+
+export function h2ErrorName(code: number | undefined): string {
+  return code === undefined ? 'no error code' : `HTTP/2 ${H2_ERROR_NAMES[code] ?? `error ${code}`}`;
+}
+
+/**
+ * Request and response headers that apply to one hop only (RFC 9110 §7.6.1) plus HTTP/2's forbidden
+ * ones; and `expect`: the proxy's HTTP/1 listener already answered `100-continue` (Node does when no
+ * one listens for 'checkContinue'), and http-proxy would skip its per-request hooks — the backend
+ * timeouts — for a request that still carries it.
+ */
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer',
-  'proxy-authenticate', 'http2-settings', 'host',
+  'proxy-authenticate', 'http2-settings', 'host', 'expect',
 ]);
 
 /**

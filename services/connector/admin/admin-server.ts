@@ -26,6 +26,7 @@ import { subaccountRoutes } from './routes/subaccount-routes.js';
 import { systemMappingRoutes } from './routes/system-mapping-routes.js';
 import { versionRoutes } from './routes/version-routes.js';
 import { validationMessage } from './validation-message.js';
+import { listenerOptions } from '../../shared/http-listener.js';
 
 export const BODY_LIMIT = 64 * 1024;
 const REALM = 'SAP Cloud Connector (scc-sim)';
@@ -55,8 +56,12 @@ export async function buildAdminApp(opts: AdminServerOptions, tls: { key: string
     const k = opts.store.config.connectors.find((c) => c.name === opts.connector);
     return k && { user: k.adminUser, password: k.adminPassword };
   };
+  const timeouts = opts.store.config.proxy;
   const app = Fastify({
-    https: { key: tls.key, cert: tls.cert },
+    // The listener timeouts of every scc-sim listener (http-listener.ts; Fastify answers 408 and 431 itself).
+    https: { ...listenerOptions(timeouts), key: tls.key, cert: tls.cert },
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    requestTimeout: timeouts.requestTimeoutMs,
     loggerInstance: opts.logger.child({ component: 'admin-server' }) as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     forceCloseConnections: true,
