@@ -7,7 +7,9 @@ import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import httpProxy from 'http-proxy';
+import { createRequire } from 'node:module';
+import util from 'node:util';
+import type HttpProxy from 'http-proxy';
 import type { SystemMapping } from '../shared/config-schema.js';
 import { simError, type SimError } from '../shared/errors.js';
 import { INTERNAL_HEADER_PREFIX, nextHopHeaders } from '../shared/tunnel-protocol.js';
@@ -27,10 +29,25 @@ interface Target {
   /** `localHost:localPort`, the Host header under hostInHeader INTERNAL. */
   internalAuthority: string;
   /** http-proxy options, built once per mapping. */
-  options: httpProxy.ServerOptions;
+  options: HttpProxy.ServerOptions;
 }
 
 const TIMEOUT_CODE = 'SCC_SIM_BACKEND_TIMEOUT';
+
+// DEP0060: http-proxy 1.18.1 (its last release) keeps `require('util')._extend` from load time and
+// calls it for every request; Node 22 prints a DeprecationWarning at the first call. It is loaded
+// while util._extend is Object.assign (what Node's message says to use; the same copy for
+// http-proxy's two-argument calls), and Node's function is put back at once.
+const httpProxy = ((): typeof HttpProxy => {
+  const nodeUtil = util as unknown as { _extend: unknown };
+  const deprecated = nodeUtil._extend;
+  nodeUtil._extend = Object.assign;
+  try {
+    return createRequire(import.meta.url)('http-proxy') as typeof HttpProxy;
+  } finally {
+    nodeUtil._extend = deprecated;
+  }
+})();
 
 function isInternal(name: string): boolean {
   return name.startsWith(INTERNAL_HEADER_PREFIX);
@@ -63,7 +80,7 @@ export class BackendForwarder {
         internalBases: port === defaultPort ? [`${scheme}://${host}:${port}`, `${scheme}://${host}`] : [`${scheme}://${host}:${port}`],
         virtualBase: `http://${m.virtualHost}:${m.virtualPort}`,
         internalAuthority: `${m.localHost}:${m.localPort}`,
-        options: { target: target as httpProxy.ServerOptions['target'], agent, secure: !m.trustAll },
+        options: { target: target as HttpProxy.ServerOptions['target'], agent, secure: !m.trustAll },
       });
     }
     this.#proxy.on('proxyReq', (proxyReq, req) => {
