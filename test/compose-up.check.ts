@@ -1,8 +1,9 @@
 // `docker compose up` for real: .ci/compose-check builds the image, starts docker-compose.yml in a
 // Docker engine of its own (project COMPOSE_PROJECT_NAME, engine DOCKER_HOST, the proxy's ports
-// published on loopback ports that Docker picked) and runs this file against it with
-// `node dist/test/compose-up.check.js`, which prints TAP. Not part of `npm test`: there is no
-// engine there. Everything from the host goes through the ports the proxy container publishes.
+// published on loopback ports that Docker picked) and runs this file against it, in the engine's
+// network namespace where those ports are, as `node dist/test/compose-up.check.js` (prints TAP).
+// Not part of `npm test`: there is no engine there. Everything from the "host" side goes through
+// the ports the proxy container publishes.
 import t from 'tap';
 import { X509Certificate, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
