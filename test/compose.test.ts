@@ -1,7 +1,8 @@
 // docker-compose.yml and the Dockerfile, checked without a Docker engine: the files are parsed and
 // compared with what the CLI and the repository really have, then the three compose commands are
 // started as real processes (same subcommands, same config, same environment) and carry a request
-// from the HTTP proxy through the tunnel and the connector to the backend.
+// from the HTTP proxy through the tunnel and the connector to the backend. With an engine, CI runs
+// the stack itself: .ci/compose-check and test/compose-up.check.ts.
 import t, { type Test } from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
