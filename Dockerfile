@@ -1,8 +1,14 @@
 # One image for every scc-sim service (proxy, connector, backend, or all of them with `up`).
-# The command picks the service: see docker-compose.yml.
+# The command picks the service: see docker-compose.yml. Build it with `docker compose up --build`
+# (or `docker build -t scc-sim:local .`).
+# BASE_IMAGE: any Debian-based image with node 22 and npm and a user `node` (the default is the
+# official one). CI builds this image without a registry: .ci/Dockerfile is the runtime stage
+# below with node_modules and dist/ made on the host (README, "How CI tests the image");
+# test/dockerfile-offline.test.ts checks that both put the same files in the same places.
+ARG BASE_IMAGE=node:22-bookworm-slim
 
 # ---- build: all dependencies, TypeScript → dist/ -------------------------------------------
-FROM node:22-bookworm-slim AS build
+FROM ${BASE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` (the tsc build) needs the sources, which are copied next.
@@ -15,7 +21,7 @@ COPY bench ./bench
 RUN npm run build
 
 # ---- runtime: production dependencies + dist/ + config/, as a non-root user ----------------
-FROM node:22-bookworm-slim AS runtime
+FROM ${BASE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./

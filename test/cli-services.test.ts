@@ -3,31 +3,11 @@
 // again without restarting the proxy; `scc-sim up` prints a curl line that works when pasted.
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parse, stringify } from 'yaml';
-import { REPO_ROOT, freePort, runCli, startCli } from './helpers/cli-process.js';
+import { REPO_ROOT, runCli, startCli } from './helpers/cli-process.js';
+import { configWithFreePorts } from './helpers/free-port-config.js';
 
 const exec = promisify(execFile);
-
-async function configWithFreePorts(): Promise<{ file: string; httpPort: number }> {
-  const doc = parse(readFileSync(join(REPO_ROOT, 'config/scc-sim.yaml'), 'utf8'));
-  const [httpPort, socks5Port, tokenServicePort, tunnelPort, tokenServiceHttpsPort] = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
-  doc.proxy = { ...doc.proxy, httpPort, socks5Port, tokenServicePort, tunnelPort, tokenServiceHttpsPort };
-  for (const b of doc.backends) {
-    const port = await freePort();
-    for (const m of doc.connectors[0].subaccounts[0].systemMappings) if (Number(m.localPort) === b.port) m.localPort = port;
-    b.port = port;
-  }
-  doc.connectors[0].adminPort = await freePort();
-  doc.connectors[0].reconnectInitialDelayMs = 20;
-  doc.connectors[0].reconnectMaxDelayMs = 200;
-  const file = join(mkdtempSync(join(tmpdir(), 'scc-sim-cli-')), 'scc-sim.yaml');
-  writeFileSync(file, stringify(doc));
-  return { file, httpPort };
-}
 
 async function curl(httpPort: number, token: string, url = 'http://virtualhost:3333/'): Promise<{ status: number; body: string }> {
   const { stdout } = await exec('curl', ['-s', '-w', '\n%{http_code}', '-x', `http://127.0.0.1:${httpPort}`,
@@ -37,7 +17,7 @@ async function curl(httpPort: number, token: string, url = 'http://virtualhost:3
 }
 
 t.test('services started one by one find each other, and a killed connector comes back', async (t) => {
-  const { file, httpPort } = await configWithFreePorts();
+  const { file, httpPort } = await configWithFreePorts(t);
   const backend = startCli(t, ['backend', '--config', file]);
   await backend.waitFor(/"backend":"mail".*backend listening/);
   t.match(backend.output(), /"backend":"hello"/, 'scc-sim backend without --name starts every backend of the file');
@@ -71,7 +51,7 @@ t.test('services started one by one find each other, and a killed connector come
 });
 
 t.test('scc-sim up prints its endpoints and a curl line that prints Hello World! when pasted', async (t) => {
-  const { file, httpPort } = await configWithFreePorts();
+  const { file, httpPort } = await configWithFreePorts(t);
   const up = startCli(t, ['up', '--config', file]);
   await up.waitFor(/scc-sim is up/);
   const curlLine = (await up.waitFor(/^\s+curl -x/)).trim();

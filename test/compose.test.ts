@@ -1,7 +1,8 @@
 // docker-compose.yml and the Dockerfile, checked without a Docker engine: the files are parsed and
 // compared with what the CLI and the repository really have, then the three compose commands are
 // started as real processes (same subcommands, same config, same environment) and carry a request
-// from the HTTP proxy through the tunnel and the connector to the backend.
+// from the HTTP proxy through the tunnel and the connector to the backend. With an engine, CI runs
+// the stack itself: .ci/compose-check and test/compose-up.check.ts.
 import t, { type Test } from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,6 +16,7 @@ import { parse, parseDocument } from 'yaml';
 import { ENV_VARIABLES, loadConfigFile } from '../services/shared/config-load.js';
 import type { Config } from '../services/shared/config-schema.js';
 import { adminClient } from './helpers/admin-client.js';
+import { jsonForm, readDockerfile } from './helpers/dockerfile.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
@@ -62,10 +64,19 @@ const environmentOf = (name: string): Record<string, string> => {
   }
   return Object.fromEntries(Object.entries(e ?? {}).map(([k, v]) => [k, v === null ? '' : String(v)]));
 };
-/** Published ports as "host:container" (short or long syntax). */
-const publishedOf = (name: string): string[] => (services[name]?.ports ?? []).map((p) => {
+/** Compose's variable substitution on the host (`${VAR:-default}`, `${VAR-default}`, `${VAR}`) with `env`. */
+const interpolate = (text: string, env: Record<string, string>): string => text.replace(/\$\{(\w+)(?:(:?-)([^}]*))?\}/g,
+  (_m, name: string, op: string | undefined, fallback: string | undefined) => {
+    const value = env[name];
+    if (op === ':-') return value ? value : fallback ?? '';
+    if (op === '-') return value ?? fallback ?? '';
+    return value ?? '';
+  });
+/** Published ports as "host:container" (short or long syntax), "address:host:container" with an address; `env` as on the host. */
+const publishedOf = (name: string, env: Record<string, string> = {}): string[] => (services[name]?.ports ?? []).map((p) => {
   if (typeof p === 'object') return `${p.published ?? ''}:${p.target}`;
-  const parts = String(p).split(':');
+  const parts = interpolate(String(p), env).split(':');
+  if (parts.length === 3) return parts.join(':');
   return parts.length === 1 ? `:${parts[0]}` : `${parts.at(-2)}:${parts.at(-1)}`;
 }).sort();
 const shareNetwork = (a: string, b: string) => networksOf(a).some((n) => networksOf(b).includes(n));
@@ -165,42 +176,9 @@ const portOf = (url: unknown) => Number(new URL(String(url)).port);
 // ---------------------------------------------------------------------------------------------
 // Dockerfile, as data
 
-interface Instruction { op: string; args: string; stage: number }
-interface Stage { name?: string; workdir: string }
-
-function readDockerfile(text: string): { instructions: Instruction[]; stages: Stage[] } {
-  const logical: string[] = [];
-  let pending = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (pending === '' && (line === '' || line.startsWith('#'))) continue;
-    if (line.endsWith('\\')) { pending += `${line.slice(0, -1)} `; continue; }
-    logical.push(pending + line);
-    pending = '';
-  }
-  const instructions: Instruction[] = [];
-  const stages: Stage[] = [];
-  for (const l of logical) {
-    const [op, ...rest] = l.split(/\s+/);
-    const args = rest.join(' ');
-    if (op.toUpperCase() === 'FROM') {
-      const as = /\s+AS\s+(\S+)\s*$/i.exec(args);
-      stages.push({ name: as?.[1], workdir: '/' });
-    }
-    if (op.toUpperCase() === 'WORKDIR' && stages.length > 0) stages[stages.length - 1].workdir = posix.resolve(stages[stages.length - 1].workdir, args);
-    instructions.push({ op: op.toUpperCase(), args, stage: stages.length - 1 });
-  }
-  return { instructions, stages };
-}
-
 const dockerfile = readDockerfile(readFileSync(DOCKERFILE, 'utf8'));
 const finalStage = dockerfile.stages.length - 1;
 const inFinal = (op: string) => dockerfile.instructions.filter((i) => i.op === op && i.stage === finalStage);
-const jsonForm = (i: Instruction | undefined): string[] => {
-  if (!i) return [];
-  const v = JSON.parse(i.args) as unknown;
-  return Array.isArray(v) ? v.map(String) : [];
-};
 
 // ---------------------------------------------------------------------------------------------
 
@@ -252,6 +230,14 @@ t.test('the proxy publishes 20003, 20004, 8080 and 8443 on the host, on the port
   t.same(containerPorts, [config.proxy.httpPort, config.proxy.socks5Port, config.proxy.tokenServicePort, config.proxy.tokenServiceHttpsPort].sort(),
     'the published container ports are the HTTP proxy, SOCKS5 and token service (HTTP and HTTPS) ports of the config');
   t.equal(config.proxy.host, '0.0.0.0', 'the proxy binds all interfaces of its container');
+});
+
+t.test('SCC_SIM_PUBLISH_* move every published port; "127.0.0.1:" publishes on any free port of loopback only', async (t) => {
+  const variables = (services.proxy.ports ?? []).map((p) => /^\$\{(SCC_SIM_PUBLISH_\w+):-\d+\}:\d+$/.exec(String(p))?.[1]);
+  t.ok(variables.every(Boolean), `each proxy port is "\${SCC_SIM_PUBLISH_…:-<default>}:<port>" (${variables.join(', ')})`);
+  const loopback = Object.fromEntries(variables.map((v) => [v!, '127.0.0.1:']));
+  t.same(publishedOf('proxy', loopback), ['127.0.0.1::20003', '127.0.0.1::20004', '127.0.0.1::8080', '127.0.0.1::8443'], 'all on 127.0.0.1, host ports left to Docker');
+  t.same(publishedOf('proxy', { SCC_SIM_PUBLISH_TOKEN: '18080' }), ['20003:20003', '20004:20004', '18080:8080', '8443:8443'].sort(), 'one port moved, the others at their defaults');
 });
 
 t.test('the proxy has a healthcheck that the connector waits for', async (t) => {
@@ -397,6 +383,9 @@ t.test('docker-compose config accepts docker-compose.yml, and rejects a broken c
 }, async (t) => {
   const ok = await run('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q']);
   t.equal(ok.code, 0, `docker-compose -f docker-compose.yml config -q exits 0${ok.stderr ? `: ${ok.stderr}` : ''}`);
+  const moved = await run('docker-compose', ['-f', 'docker-compose.yml', 'config'], { env: { ...baseEnv, SCC_SIM_PUBLISH_HTTP: '127.0.0.1:' } });
+  t.match(moved.stdout, /127\.0\.0\.1/, 'with SCC_SIM_PUBLISH_HTTP=127.0.0.1: the HTTP proxy is published on loopback');
+  t.notMatch(moved.stdout, /(^|[\s"-])20003:20003|published: "?20003"?$/m, 'on a port Docker picks, not 20003');
   // Proof that `config` really validates here (and is not a no-op without an engine).
   const dir = mkdtempSync(join(tmpdir(), 'scc-sim-compose-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -13,7 +13,7 @@
 import type http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import httpProxy from 'http-proxy';
+import { httpProxy } from './http-proxy-module.js';
 import type { ForwardTarget } from './forward-targets.js';
 import type { SimError } from '../shared/errors.js';
 import { MAX_HEADER_COUNT, tooManyHeaders } from '../shared/header-limits.js';

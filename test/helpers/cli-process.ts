@@ -12,6 +12,8 @@ export interface CliProcess {
   child: ChildProcess;
   /** stdout + stderr so far. */
   output(): string;
+  /** stderr alone so far. */
+  stderr(): string;
   /** Resolves with the first line (past or future) that matches; rejects if the process exits first. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Sends a signal and resolves with the exit code. */
@@ -25,15 +27,18 @@ export function startCli(t: Teardown, args: string[], env: Record<string, string
     cwd: REPO_ROOT, env: { ...process.env, FORCE_COLOR: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  let err = '';
   const waiters = new Set<() => void>();
   const onData = (d: Buffer) => { out += d.toString(); for (const w of waiters) w(); };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
   const exited = once(child, 'exit');
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
   return {
     child,
     output: () => out,
+    stderr: () => err,
     waitFor(pattern, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
