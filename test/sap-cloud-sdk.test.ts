@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startSimulator } from '../src/simulator.js';
-import { REPO_ROOT, freePort, runCli } from './helpers/cli-process.js';
+import { REPO_ROOT, runCli } from './helpers/cli-process.js';
 import { hostsLinesOf, spawnWithHosts } from './helpers/hosts-file.js';
 import { captureLog } from './helpers/log-capture.js';
 
@@ -26,9 +26,10 @@ const SDK_APP = join(REPO_ROOT, 'test/fixtures/sdk-app.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'scc-sim-sdk-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-// Fixed ports (`scc-sim env` prints the configured ones): free a moment ago, picked by the OS.
-const [httpPort, socks5Port, tokenServicePort, tokenServiceHttpsPort, tunnelPort, defaultPort, walldorfPort] =
-  await Promise.all([1, 2, 3, 4, 5, 6, 7].map(() => freePort()));
+// The simulator listens on ephemeral ports; `scc-sim env` then reads a config file with the ports
+// it got (it prints the configured ones), as a developer's file would name them. The backends'
+// ports are placeholders that the mappings follow to the ports the backends got.
+const [defaultPort, walldorfPort] = [3333, 3334];
 const onPrem = (Name: string, URL: string, more: Record<string, string>) =>
   ({ Name, Type: 'HTTP', URL, ProxyType: 'OnPremise', CloudConnectorLocationId: 'WALLDORF', ...more });
 const system = (virtualHost: string, localPort: number, authenticationMode = 'NONE') => ({
@@ -37,10 +38,9 @@ const system = (virtualHost: string, localPort: number, authenticationMode = 'NO
 });
 const connector = (name: string, locationID: string, systemMappings: object[]) =>
   ({ name, subaccount: SUBACCOUNT, locationID, cloudUser: 'cloud-user@example.com', cloudPassword: 'cloud-pw', systemMappings });
-const configFile = join(dir, 'scc-sim.yaml');
-writeFileSync(configFile, stringify({
+const world = (ports: { httpPort: number; socks5Port: number; tokenServicePort: number; tokenServiceHttpsPort: number; tunnelPort: number }) => ({
   logLevel: 'silent',
-  proxy: { host: '127.0.0.1', httpPort, socks5Port, tokenServicePort, tokenServiceHttpsPort, tunnelPort, caDir: join(dir, 'ca') },
+  proxy: { host: '127.0.0.1', ...ports, caDir: join(dir, 'ca') },
   subaccounts: [{
     subaccount: SUBACCOUNT, subdomain: 'sdk', cloudUser: 'cloud-user@example.com', cloudPassword: 'cloud-pw',
     clients: [
@@ -62,11 +62,14 @@ writeFileSync(configFile, stringify({
     connector('walldorf', 'WALLDORF', [system('virtualhost', walldorfPort), system('pp-system', walldorfPort, 'X509_GENERAL')]),
   ],
   backends: [{ name: 'default-backend', port: defaultPort }, { name: 'walldorf-backend', port: walldorfPort }],
-}));
+});
 
 const log = captureLog('info');
-const sim = await startSimulator(configFile, { ephemeral: false, logger: log.logger });
+const sim = await startSimulator(world({ httpPort: 0, socks5Port: 0, tokenServicePort: 0, tokenServiceHttpsPort: 0, tunnelPort: 0 }), { logger: log.logger });
 t.teardown(() => sim.close());
+const { httpPort, tokenServicePort, tokenServiceHttpsPort } = sim.ports;
+const configFile = join(dir, 'scc-sim.yaml');
+writeFileSync(configFile, stringify(world(sim.ports)));
 
 // The app's environment comes from the CLI, as a developer would get it.
 const env = await runCli(['env', '--config', configFile]);
