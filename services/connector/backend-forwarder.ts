@@ -16,7 +16,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { httpProxy } from './http-proxy-module.js';
 import type { ForwardTarget } from './forward-targets.js';
 import type { SimError } from '../shared/errors.js';
-import { MAX_HEADER_COUNT, tooManyHeaders } from '../shared/header-limits.js';
+import { MAX_HEADER_COUNT, PARSER_MAX_HEADERS_COUNT, tooManyHeaders } from '../shared/header-limits.js';
 import { RULE_HEADER, nextHopHeaders } from '../shared/tunnel-protocol.js';
 import { BAD_RESPONSE_CODE, TOO_MANY_HEADERS_CODE, coded, errorFor, timeoutError } from './backend-failures.js';
 import { isOwnedHeader } from './owned-headers.js';
@@ -43,6 +43,11 @@ export class BackendForwarder {
     this.#proxy.on('proxyReq', (proxyReq, req) => {
       const timeoutMs = ((req as any)[kTarget] as ForwardTarget).mapping.timeoutMs;
       const fail = (req as any)[kFail] as (err: Error) => void;
+      // The response parser must keep more fields than MAX_HEADER_COUNT, so that #respond sees a head
+      // over it (by default Node 22 keeps exactly 1000 and drops the rest). 'proxyReq' comes with the
+      // 'socket' event, after Node gave the parser req.maxHeadersCount: set the parser's own limit.
+      const parser = (proxyReq.socket as unknown as { parser?: { maxHeaderPairs: number } } | null)?.parser;
+      if (parser) parser.maxHeaderPairs = 2 * PARSER_MAX_HEADERS_COUNT;
       // Idle limit: connecting, uploading, and every pause of the response body.
       proxyReq.setTimeout(timeoutMs, () => proxyReq.destroy(timeoutError(timeoutMs)));
       // Deadline for the head, from the end of the request: trickled header lines and 1xx answers

@@ -7,7 +7,7 @@ import { constants as h2c, type ClientHttp2Session, type ClientHttp2Stream, type
 import type { Socket } from 'node:net';
 import type { Logger } from '../shared/logger.js';
 import { sendError, simError, type SimError } from '../shared/errors.js';
-import { MAX_HEADER_COUNT, tooManyHeaders } from '../shared/header-limits.js';
+import { MAX_HEADER_COUNT, PARSER_MAX_HEADERS_COUNT, tooManyHeaders } from '../shared/header-limits.js';
 import { answerClientError, listenerOptions, type ListenerTimeouts } from '../shared/http-listener.js';
 import { PRINCIPAL_HEADER } from '../shared/principal-header.js';
 import { INTERNAL_HEADER_PREFIX, RULE_HEADER, h2ErrorName, nextHopHeaders } from '../shared/tunnel-protocol.js';
@@ -46,6 +46,7 @@ function isInternal(name: string): boolean {
 export function createForwardProxy({ registry, verify, checkPrincipal, logger, timeouts }: ForwardProxyOptions): http.Server {
   const log = logger.child({ component: 'http-proxy' });
   const server = http.createServer({ ...listenerOptions(timeouts), requireHostHeader: false, noDelay: true } as http.ServerOptions, onRequest);
+  server.maxHeadersCount = PARSER_MAX_HEADERS_COUNT;
   // Node hands CONNECT to 'connect' (and drops the socket when nobody listens), never to the request
   // handler: give it a response on its socket so it gets the same 405 as an https:// target.
   server.on('connect', (req: http.IncomingMessage, socket: Socket) => {

@@ -2,10 +2,14 @@
 // tunnel carries. Every HTTP/1 listener takes at most MAX_HEADER_BYTES of head (Node's default, set
 // explicitly) and the proxy refuses more than MAX_HEADER_COUNT fields with 431; the connector
 // refuses a backend response over either limit with 502; both tunnel ends accept any head within
-// them. Node's parsers keep 2000 fields (and drop the rest), above MAX_HEADER_COUNT, so a head over
-// the limit is always seen as over it.
+// them. Node's parsers are told to keep PARSER_MAX_HEADERS_COUNT fields, above MAX_HEADER_COUNT, so
+// a head over the limit is always seen as over it — set explicitly: left at its default, Node 20
+// drops fields beyond ~1000 silently and Node 22's server refuses more than 1000 as a header
+// overflow, so neither would say which limit was hit.
 export const MAX_HEADER_BYTES = 16 * 1024;
 export const MAX_HEADER_COUNT = 1000;
+/** `maxHeadersCount` of the HTTP/1 parsers that check MAX_HEADER_COUNT (the proxy's listener, the connector's backend client). */
+export const PARSER_MAX_HEADERS_COUNT = 2 * MAX_HEADER_COUNT;
 
 /** HTTP/2 entries of one head on the tunnel: the fields plus pseudo-headers and the few the simulator adds. */
 export const TUNNEL_MAX_HEADER_PAIRS = MAX_HEADER_COUNT + 64;

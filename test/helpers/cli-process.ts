@@ -39,7 +39,8 @@ export function startCli(t: Teardown, args: string[], env: Record<string, string
     child,
     output: () => out,
     stderr: () => err,
-    waitFor(pattern, timeoutMs = 15_000) {
+    // A bound on a hang, not a speed check: a loaded machine (CI on two cores) may take seconds to start a process.
+    waitFor(pattern, timeoutMs = 45_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const line = out.split('\n').find((l) => pattern.test(l));
