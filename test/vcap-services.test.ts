@@ -47,6 +47,7 @@ t.test('scc-sim env', async (t) => {
     tokenServiceHttpsPort: await freePort(), tunnelPort: await freePort(), hello: await freePort() };
   const config = await appWorld((fn) => t.teardown(fn), ports);
   config.proxy.caDir = join(dir, 'ca');
+  config.connectors[0].adminPort = await freePort(); // started with its configured ports below: never the shared default 8444
   const file = join(dir, 'scc-sim.yaml');
   writeFileSync(file, JSON.stringify(config));
   const { code, stdout, stderr } = await runCli(['env', '--config', file]);

@@ -58,8 +58,8 @@ export async function startBtpAppWorld(t: Teardown, opts: WorldOptions = {}): Pr
   }
   const dir = mkdtempSync(join(tmpdir(), 'scc-sim-btp-app-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const [httpPort, socks5Port, tokenServicePort, tokenServiceHttpsPort, tunnelPort, backendPort, approuterPort, capPort] =
-    await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map(() => freePort()));
+  const [httpPort, socks5Port, tokenServicePort, tokenServiceHttpsPort, tunnelPort, backendPort, approuterPort, capPort, adminPort] =
+    await Promise.all([1, 2, 3, 4, 5, 6, 7, 8, 9].map(() => freePort()));
   const configFile = join(dir, 'scc-sim.yaml');
   writeFileSync(configFile, stringify({
     logLevel: 'info',
@@ -83,7 +83,7 @@ export async function startBtpAppWorld(t: Teardown, opts: WorldOptions = {}): Pr
       ],
     }],
     connectors: [{
-      name: 'walldorf', subaccount: SUBACCOUNT, locationID: 'WALLDORF', cloudUser: 'cloud-user', cloudPassword: 'cloud-pw',
+      name: 'walldorf', subaccount: SUBACCOUNT, locationID: 'WALLDORF', cloudUser: 'cloud-user', cloudPassword: 'cloud-pw', adminPort,
       systemMappings: [{ virtualHost: 'pp-system', virtualPort: 3333, localHost: '127.0.0.1', localPort: backendPort,
         authenticationMode: 'X509_GENERAL', resources: [{ id: '/' }] }],
     }],
