@@ -30,7 +30,7 @@ export interface ConnectorOptions {
   tunnel?: { host: string; port: number };
   /** The simulator CA; default: loaded (or created) from `proxy.caDir`, else `<cwd>/.scc-sim/ca`. */
   ca?: SimCa;
-  /** More plugins on the admin server's app, after the REST API (the admin pages). */
+  /** More plugins on the admin server's app, after the REST API and the admin pages. */
   adminPlugins?: AdminServerOptions['plugins'];
 }
 
