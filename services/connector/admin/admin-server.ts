@@ -19,6 +19,7 @@ import { invalid, SccApiError } from './admin-errors.js';
 import type { AdminOperations } from './admin-operations.js';
 import { adminPages } from './admin-pages.js';
 import { auditLogRoutes } from './routes/audit-log-routes.js';
+import { eventStreamRoutes } from './routes/event-stream-routes.js';
 import { domainMappingRoutes } from './routes/domain-mapping-routes.js';
 import { monitoringRoutes } from './routes/monitoring-routes.js';
 import { resourceRoutes } from './routes/resource-routes.js';
@@ -96,7 +97,7 @@ export async function buildAdminApp(opts: AdminServerOptions, tls: { key: string
     reply.code(404).send(new SccApiError('NOT_FOUND', `No such resource: ${request.method} ${request.url.split('?')[0]}`).toJSON()));
 
   const routeOptions: RouteOptions = { operations: opts.operations };
-  for (const routes of [versionRoutes, subaccountRoutes, systemMappingRoutes, resourceRoutes, domainMappingRoutes, auditLogRoutes, monitoringRoutes, adminPages, ...(opts.plugins ?? [])]) {
+  for (const routes of [versionRoutes, subaccountRoutes, systemMappingRoutes, resourceRoutes, domainMappingRoutes, auditLogRoutes, monitoringRoutes, eventStreamRoutes, adminPages, ...(opts.plugins ?? [])]) {
     await app.register(routes, routeOptions);
   }
   return app;

@@ -22,6 +22,13 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
+/** Replaces a container's children; the focused control (found again by its data-key) keeps the focus. */
+function replaceKeepingFocus(container, children) {
+  const key = container.contains(document.activeElement) ? document.activeElement.dataset.key : undefined;
+  container.replaceChildren(...children);
+  if (key !== undefined) [...container.querySelectorAll('[data-key]')].find((e) => e.dataset.key === key)?.focus();
+}
+
 class ApiError extends Error {}
 
 async function api(method, path, body) {
@@ -88,21 +95,21 @@ function renderSubaccounts() {
   const rows = state.subaccounts.map((s) => {
     const connected = s.tunnel.state === 'Connected';
     const toggle = el('button', {
-      type: 'button', testid: 'subaccount-toggle', role: 'switch', 'aria-checked': String(connected),
+      type: 'button', testid: 'subaccount-toggle', data: { key: `toggle ${keyOf(s)}` }, role: 'switch', 'aria-checked': String(connected),
       class: connected ? 'danger' : 'primary', text: connected ? 'Disconnect' : 'Connect',
       'aria-label': `${connected ? 'Disconnect' : 'Connect'} ${s.displayName} (location "${s.locationID}")`,
       on: { click: () => run(() => setConnected(s, !connected), `${s.displayName}: ${connected ? 'disconnected' : 'connect requested'}`) },
     });
     return el('tr', { testid: 'subaccount-row', data: { subaccount: s.subaccount, regionHost: s.regionHost } },
-      el('td', {}, el('strong', { text: s.displayName }), el('br'), el('span', { class: 'muted', text: s.subaccount })),
+      el('td', { class: 'wrap' }, el('strong', { text: s.displayName }), el('br'), el('span', { class: 'muted', text: s.subaccount })),
       el('td', { text: s.regionHost }),
-      el('td', { testid: 'subaccount-location', text: s.locationID === '' ? '(default)' : s.locationID }),
+      el('td', { testid: 'subaccount-location', class: 'wrap', text: s.locationID === '' ? '(default)' : s.locationID }),
       el('td', {}, el('span', { testid: 'tunnel-state', class: stateClass(s.tunnel.state), text: s.tunnel.state })),
       el('td', { text: time(s.tunnel.connectedSinceTimeStamp) }),
       el('td', { class: 'num', text: String(s.tunnel.connections) }),
       el('td', {}, toggle));
   });
-  $('subaccount-rows').replaceChildren(...(rows.length ? rows : [emptyRow(7, 'No subaccount configured')]));
+  replaceKeepingFocus($('subaccount-rows'), rows.length ? rows : [emptyRow(7, 'No subaccount configured')]);
 }
 
 async function setConnected(s, connected) {
@@ -126,33 +133,33 @@ async function loadAccess() {
   if (!s) { $('mappings').replaceChildren(el('p', { class: 'empty', text: 'No subaccount configured' })); return; }
   const mappings = await api('GET', `${subaccountUrl(s)}/systemMappings`);
   const withResources = await Promise.all(mappings.map(async (m) => ({ m, resources: await api('GET', `${mappingUrl(s, m)}/resources`) })));
-  $('mappings').replaceChildren(...(withResources.length ? withResources.map(({ m, resources }) => mappingCard(s, m, resources))
-    : [el('p', { class: 'empty', text: 'No system mapping: every request is refused (403)' })]));
+  replaceKeepingFocus($('mappings'), withResources.length ? withResources.map(({ m, resources }) => mappingCard(s, m, resources))
+    : [el('p', { class: 'empty', text: 'No system mapping: every request is refused (403)' })]);
 }
 
 function mappingCard(s, m, resources) {
   const system = `${m.virtualHost}:${m.virtualPort}`;
   const rows = resources.map((r) => el('tr', { testid: 'resource-row', class: r.enabled ? '' : 'suspended', data: { resourceId: r.id } },
-    el('td', { testid: 'resource-id', text: r.id }),
+    el('td', { testid: 'resource-id', class: 'wrap', text: r.id }),
     el('td', { text: r.exactMatchOnly ? 'Path only' : 'Path and all sub-paths' }),
     el('td', {}, el('span', { testid: 'resource-status', class: r.enabled ? 'state state-ok' : 'state state-bad', text: r.enabled ? 'Enabled' : 'Suspended' })),
     el('td', { text: r.websocketUpgradeAllowed ? 'yes' : 'no' }),
-    el('td', { testid: 'resource-description-text', text: r.description }),
+    el('td', { testid: 'resource-description-text', class: 'wrap', text: r.description }),
     el('td', {}, el('div', { class: 'actions' },
-      el('button', { type: 'button', testid: 'resource-toggle', class: r.enabled ? 'danger' : 'primary', text: r.enabled ? 'Suspend' : 'Enable',
+      el('button', { type: 'button', testid: 'resource-toggle', data: { key: `toggle ${system} ${r.id}` }, class: r.enabled ? 'danger' : 'primary', text: r.enabled ? 'Suspend' : 'Enable',
         'aria-label': `${r.enabled ? 'Suspend' : 'Enable'} resource ${r.id} of ${system}`,
         on: { click: () => run(async () => { await api('PUT', resourceUrl(s, m, r), { ...resourceBody(r), enabled: !r.enabled }); await loadAccess(); },
           `${system}${r.id}: ${r.enabled ? 'suspended' : 'enabled'}`) } }),
-      el('button', { type: 'button', testid: 'resource-edit', text: 'Edit', 'aria-label': `Edit resource ${r.id} of ${system}`,
+      el('button', { type: 'button', testid: 'resource-edit', data: { key: `edit ${system} ${r.id}` }, text: 'Edit', 'aria-label': `Edit resource ${r.id} of ${system}`,
         on: { click: () => openResource(s, m, r) } }),
-      el('button', { type: 'button', testid: 'resource-delete', class: 'danger', text: 'Delete', 'aria-label': `Delete resource ${r.id} of ${system}`,
+      el('button', { type: 'button', testid: 'resource-delete', data: { key: `delete ${system} ${r.id}` }, class: 'danger', text: 'Delete', 'aria-label': `Delete resource ${r.id} of ${system}`,
         on: { click: () => { if (confirm(`Delete resource ${r.id} of ${system}?`)) run(async () => { await api('DELETE', resourceUrl(s, m, r)); await loadAccess(); }, `${system}${r.id}: deleted`); } } })))));
   return el('article', { class: 'mapping', testid: 'mapping', data: { system } },
     el('div', { class: 'bar' },
       el('h3', { testid: 'mapping-title', text: `${m.protocol.toLowerCase()}://${system} → ${m.localHost}:${m.localPort}` }),
-      el('button', { type: 'button', testid: 'resource-add', text: 'Add resource', 'aria-label': `Add a resource to ${system}`, on: { click: () => openResource(s, m) } }),
-      el('button', { type: 'button', testid: 'mapping-edit', text: 'Edit', 'aria-label': `Edit system mapping ${system}`, on: { click: () => openMapping(s, m) } }),
-      el('button', { type: 'button', testid: 'mapping-delete', class: 'danger', text: 'Delete', 'aria-label': `Delete system mapping ${system}`,
+      el('button', { type: 'button', testid: 'resource-add', data: { key: `add ${system}` }, text: 'Add resource', 'aria-label': `Add a resource to ${system}`, on: { click: () => openResource(s, m) } }),
+      el('button', { type: 'button', testid: 'mapping-edit', data: { key: `edit ${system}` }, text: 'Edit', 'aria-label': `Edit system mapping ${system}`, on: { click: () => openMapping(s, m) } }),
+      el('button', { type: 'button', testid: 'mapping-delete', data: { key: `delete ${system}` }, class: 'danger', text: 'Delete', 'aria-label': `Delete system mapping ${system}`,
         on: { click: () => { if (confirm(`Delete system mapping ${system} and its resources?`)) run(async () => { await api('DELETE', mappingUrl(s, m)); await loadAccess(); }, `${system}: deleted`); } } })),
     el('p', { class: 'muted', testid: 'mapping-details',
       text: [m.backendType, m.hostInHeader && `host in header: ${m.hostInHeader}`, `${m.enabledResourcesCount} of ${m.totalResourcesCount} resources enabled`, m.description]
@@ -237,16 +244,63 @@ async function loadMonitor() {
   const query = s ? `?regionHost=${seg(s.regionHost)}&subaccount=${seg(s.subaccount)}` : '';
   const { subaccounts } = await api('GET', `/api/monitoring/mostRecentRequests${query}`);
   const requests = subaccounts.flatMap((x) => x.requests);
-  $('monitor-rows').replaceChildren(...(requests.length ? requests.map((q) => el('tr', { testid: 'monitor-row', class: q.decision, data: { status: String(q.status), decision: q.decision } },
+  $('monitor-rows').replaceChildren(...(requests.length ? requests.map(monitorRow) : [emptyRow(9, 'No request yet')]));
+}
+
+function monitorRow(q) {
+  return el('tr', { testid: 'monitor-row', class: q.decision, data: { status: String(q.status), decision: q.decision } },
     el('td', { text: new Date(q.time).toLocaleTimeString() }),
     el('td', { text: q.method }),
     el('td', { text: `${q.virtualHost}:${q.virtualPort}` }),
-    el('td', { testid: 'monitor-path', text: q.path }),
+    el('td', { testid: 'monitor-path', class: 'wrap', text: q.path }),
     el('td', { testid: 'monitor-status', class: 'status num', text: String(q.status) }),
-    el('td', { class: 'num', text: String(q.durationMs) }),
+    el('td', { class: 'num', text: q.durationMs.toFixed(1) }),
     el('td', { text: q.decision }),
-    el('td', { text: q.rule }),
-    el('td', { text: q.user ?? '' }))) : [emptyRow(9, 'No request yet')]));
+    el('td', { class: 'wrap', text: q.rule }),
+    el('td', { class: 'wrap', text: q.user ?? '' }));
+}
+
+/** A request the event stream announced: on top of the monitor, which keeps the API's 50. */
+function addMonitorRow(q) {
+  const rows = $('monitor-rows');
+  if (!rows.querySelector('[data-testid=monitor-row]')) rows.replaceChildren();
+  rows.prepend(monitorRow(q));
+  while (rows.children.length > 50) rows.lastElementChild.remove();
+}
+
+// ---- live: the admin server's event stream (GET /api/monitoring/events) --------------------
+let pending;
+/** Reads `loader` again soon, once for a burst of events. */
+function soon(loader) {
+  clearTimeout(pending);
+  pending = setTimeout(() => run(loader), 100);
+}
+
+function follow() {
+  const live = $('live-state');
+  const source = new EventSource('/api/monitoring/events');
+  let lost = false;
+  source.onopen = () => {
+    live.textContent = 'live';
+    live.className = 'state state-ok';
+    if (lost) soon(loaders[state.page]); // catch up with what happened while the stream was down
+    lost = false;
+  };
+  source.onerror = () => {
+    lost = true;
+    live.textContent = 'reconnecting…';
+    live.className = 'state state-bad';
+  };
+  source.addEventListener('request', (m) => {
+    const e = JSON.parse(m.data);
+    if (state.page === 'monitor' && keyOf(e) === state.selected) addMonitorRow(e.request);
+  });
+  source.addEventListener('tunnel', (m) => {
+    const e = JSON.parse(m.data);
+    const s = state.subaccounts.find((x) => keyOf(x) === keyOf(e));
+    if (s) { s.tunnel.state = e.state; s.tunnel.connectedSinceTimeStamp = e.connectedSince; renderSubaccounts(); }
+    soon(loadSubaccounts);
+  });
 }
 
 // ---- audit log ----------------------------------------------------------------------------
@@ -264,9 +318,9 @@ async function loadAudit() {
     el('td', { text: new Date(e.time).toLocaleTimeString() }),
     el('td', { text: e.category }),
     el('td', { text: e.event }),
-    el('td', { text: e.locationID ?? '' }),
+    el('td', { class: 'wrap', text: e.locationID ?? '' }),
     el('td', { text: e.user ?? '' }),
-    el('td', { testid: 'audit-detail', text: e.detail }))) : [emptyRow(6, 'No audit entry yet')]));
+    el('td', { testid: 'audit-detail', class: 'wrap', text: e.detail }))) : [emptyRow(6, 'No audit entry yet')]));
 }
 
 // ---- navigation ---------------------------------------------------------------------------
@@ -307,6 +361,7 @@ async function start() {
     await loadSubaccounts();
   });
   await show(location.hash.slice(1));
+  follow();
   document.body.dataset.ready = 'true';
 }
 
