@@ -63,7 +63,15 @@ export class SubaccountRuntime {
     });
     const { activity } = ctx;
     this.recent.onRecord = (r) => activity.request(this.config, r);
-    this.tunnel.on('state', () => activity.tunnel(this.config, this.tunnel.sccState, this.tunnel.connectedSince));
+    // Announced when the SCC's state changes (not on each internal step); a failed attempt is ConnectFailure.
+    let shown = this.tunnel.sccState;
+    const announce = () => {
+      if (this.tunnel.sccState === shown) return;
+      shown = this.tunnel.sccState;
+      activity.tunnel(this.config, shown, this.tunnel.connectedSince);
+    };
+    this.tunnel.on('state', announce);
+    this.tunnel.on('attempt', announce);
   }
 
   get config(): ConnectorSubaccountConfig {
