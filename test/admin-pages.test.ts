@@ -287,6 +287,7 @@ t.test('a location ID and a description with <script> are shown as text; no scri
   const page = await open('berlin', 'subaccounts');
   t.equal(await text(page, '[data-testid=subaccount-location]'), evil, 'the location ID is shown as it is');
   t.match(await text(page, '[data-testid=subaccount-select] option'), evil, 'in the subaccount switch too');
+  t.equal(await text(page, '[data-testid=header-location]'), `· location ${evil}`, 'and in the heading');
   await click(page, '[data-testid=tab-access]');
   await page.waitForSelector(`${resourceRow('virtualhost:3333', '/')} [data-testid=resource-description-text]`);
   t.equal(await text(page, `${resourceRow('virtualhost:3333', '/')} [data-testid=resource-description-text]`), evil, 'the description is shown as it is');

@@ -82,6 +82,8 @@ async function loadSubaccounts() {
   select.replaceChildren(...state.subaccounts.map((s) => el('option', {
     value: keyOf(s), text: `${s.displayName} — location "${s.locationID}"`, selected: keyOf(s) === state.selected,
   })));
+  const s = current();
+  $('header-location').textContent = s ? `· location ${s.locationID === '' ? '(default)' : s.locationID}` : '';
   renderSubaccounts();
 }
 
@@ -340,7 +342,7 @@ async function start() {
   for (const tab of document.querySelectorAll('button.tab')) {
     tab.addEventListener('click', () => { history.replaceState(null, '', `#${tab.dataset.page}`); show(tab.dataset.page); });
   }
-  $('subaccount-select').addEventListener('change', (e) => { state.selected = e.target.value; show(state.page); });
+  $('subaccount-select').addEventListener('change', (e) => { state.selected = e.target.value; run(loadSubaccounts); show(state.page); });
   $('subaccounts-refresh').addEventListener('click', () => run(loadSubaccounts));
   $('access-refresh').addEventListener('click', () => run(loadAccess));
   $('mapping-add').addEventListener('click', () => { const s = current(); if (s) openMapping(s); });
