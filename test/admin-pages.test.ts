@@ -98,6 +98,8 @@ t.test('the pages load nothing but the admin server\'s own files and API (no CDN
   for (const tab of ['access', 'monitor', 'audit', 'subaccounts']) {
     await click(page, `[data-testid=tab-${tab}]`);
     await page.waitForSelector(`[data-testid=page-${tab}]:not([hidden])`);
+    await page.waitForFunction(() => !document.querySelector('main section:not([hidden]) tbody:empty'));
+    t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `${tab}: no sideways scrolling at 1280×720`);
   }
   await page.waitForNetworkIdle({ idleTime: 200 });
   const foreign = seen.filter((u) => new URL(u).origin !== origin);

@@ -103,11 +103,12 @@ function renderSubaccounts() {
       on: { click: () => run(() => setConnected(s, !connected), `${s.displayName}: ${connected ? 'disconnected' : 'connect requested'}`) },
     });
     return el('tr', { testid: 'subaccount-row', data: { subaccount: s.subaccount, regionHost: s.regionHost } },
-      el('td', { class: 'wrap' }, el('strong', { text: s.displayName }), el('br'), el('span', { class: 'muted', text: s.subaccount })),
-      el('td', { text: s.regionHost }),
+      el('td', { class: 'wrap' }, el('strong', { text: s.displayName }),
+        ...(s.displayName === s.subaccount ? [] : [el('br'), el('span', { class: 'muted', text: s.subaccount })])),
+      el('td', { class: 'wrap', text: s.regionHost }),
       el('td', { testid: 'subaccount-location', class: 'wrap', text: s.locationID === '' ? '(default)' : s.locationID }),
       el('td', {}, el('span', { testid: 'tunnel-state', class: stateClass(s.tunnel.state), text: s.tunnel.state })),
-      el('td', { text: time(s.tunnel.connectedSinceTimeStamp) }),
+      el('td', { class: 'wrap', text: time(s.tunnel.connectedSinceTimeStamp) }),
       el('td', { class: 'num', text: String(s.tunnel.connections) }),
       el('td', {}, toggle));
   });
