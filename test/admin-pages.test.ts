@@ -257,6 +257,56 @@ t.test('a system mapping and a resource added on the page let a refused request 
   await page.close();
 });
 
+t.test('keyboard only: Tab reaches the controls with a visible focus; a resource is added and removed with Enter and Escape', async (t) => {
+  const page = await open('walldorf', 'access');
+  const focused = () => page.evaluate(() => {
+    const e = document.activeElement as HTMLElement | null;
+    const style = e ? getComputedStyle(e) : undefined;
+    return { testid: e?.dataset.testid, tag: e?.tagName, outline: style ? `${style.outlineStyle} ${style.outlineWidth}` : '' };
+  });
+  const reached = new Set<string>();
+  for (let i = 0; i < 30; i += 1) {
+    await page.keyboard.press('Tab');
+    const f = await focused();
+    if (f.testid !== undefined) reached.add(f.testid);
+    if (f.testid === 'resource-toggle') {
+      t.match(f.outline, /^solid [1-9]/, `the focused ${f.testid} has a visible outline (${f.outline})`);
+      break;
+    }
+  }
+  for (const id of ['tab-subaccounts', 'tab-access', 'tab-monitor', 'tab-audit', 'mapping-add', 'resource-add', 'mapping-edit', 'resource-toggle']) {
+    t.ok(reached.has(id), `Tab reaches ${id}`);
+  }
+
+  await page.focus('[data-testid=mapping][data-system="virtualhost:3333"] [data-testid=resource-add]');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid=resource-dialog][open]');
+  t.equal((await focused()).testid, 'resource-path', 'the dialog opens with the focus on its first field');
+  await page.keyboard.press('End');
+  await page.keyboard.type('keyboard');
+  await page.keyboard.press('Enter');
+  const row = resourceRow('virtualhost:3333', '/keyboard');
+  await page.waitForSelector(row);
+  t.notOk(await page.$('[data-testid=resource-dialog][open]'), 'Enter saved and closed the dialog');
+  const listed = (await adminClient(sim.admin.walldorf).get(`${SUBACCOUNT}/systemMappings/virtualhost:3333/resources`)).json().map((r: { id: string }) => r.id);
+  t.same(listed, ['/', '/keyboard'], 'the REST API has the new resource');
+
+  await page.focus(`${row} [data-testid=resource-edit]`);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid=resource-dialog][open]');
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => !document.querySelector('[data-testid=resource-dialog][open]'));
+  t.pass('Escape closes the dialog');
+
+  page.once('dialog', (d) => void d.accept());
+  await page.focus(`${row} [data-testid=resource-delete]`);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((s) => document.querySelector(s) === null, {}, row);
+  t.pass('deleted with the keyboard');
+  await browser.screenshot(page, 'admin-pages-keyboard');
+  await page.close();
+});
+
 t.test('the audit log page switches the level, and shows the entries', async (t) => {
   const page = await open('walldorf', 'audit');
   const admin = adminClient(sim.admin.walldorf);
