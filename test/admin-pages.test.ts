@@ -47,7 +47,7 @@ const resourceRow = (system: string, id: string) => `[data-testid=mapping][data-
 
 t.test('the pages are behind the admin server\'s Basic auth: missing or wrong credentials are 401', async (t) => {
   const admin = adminClient(sim.admin.walldorf);
-  for (const path of ['/', '/pages/admin.js', '/pages/admin.css', '/pages/index.html', '/pages/nothing-here']) {
+  for (const path of ['/', '/pages/admin.js', '/pages/api.js', '/pages/admin.css', '/pages/index.html', '/pages/nothing-here']) {
     for (const auth of [false, `${sim.admin.walldorf.user}:wrong`, `nobody:${sim.admin.walldorf.password}`] as const) {
       const res = await admin.get(path, { auth });
       t.equal(res.status, 401, `${path} with ${auth === false ? 'no credentials' : 'wrong ones'}`);
