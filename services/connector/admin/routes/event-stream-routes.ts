@@ -30,5 +30,6 @@ export const eventStreamRoutes: FastifyPluginAsync<RouteOptions> = async (app, o
     });
     const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS).unref();
     res.on('close', () => { clearInterval(heartbeat); stop(); });
+    res.on('error', (err) => request.log.debug({ err }, 'event stream closed by an error')); // a gone client is not a crash
   });
 };
