@@ -132,6 +132,7 @@ async function start(command: string, store: ConfigStore, name: string | undefin
       const admin = await connector.listenAdmin();
       connector.start();
       console.log(`scc-sim connector ${connector.name}: admin API ${admin.url}   (user ${connector.config.adminUser}; CA: ${connector.caFile})`);
+      console.log(`scc-sim connector ${connector.name}: admin pages ${admin.url}/   (a browser; the same login)`);
       return async () => { await connector.close(); store.close(); };
     }
   }
@@ -160,6 +161,7 @@ function printBanner(urls: { httpProxy: string; tokenService: string; tokenServi
   ];
   for (const c of config.connectors) {
     lines.push(`  connector      ${c.name}: admin API ${admin[c.name]?.url ?? '(not started)'}   (user ${c.adminUser}; CA: ${urls.caFile})`);
+    if (admin[c.name] !== undefined) lines.push(`                 ${' '.repeat(c.name.length)}  admin pages ${admin[c.name]!.url}/   (a browser; the same login)`);
     for (const s of c.subaccounts) {
       lines.push(`                   subaccount ${s.subaccount}, location ID ${s.locationID ? `"${s.locationID}"` : '(default)'}`
         + `${s.connected ? '' : ' (disconnected)'}: ${s.systemMappings.map((x) => `${x.virtualHost}:${x.virtualPort} → ${x.localHost}:${x.localPort}`).join(', ') || 'no system mappings'}`);

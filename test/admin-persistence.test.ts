@@ -56,7 +56,10 @@ t.test('scc-sim up: an API change lands in the file with its comments, and a res
   await up.waitFor(/scc-sim is up/);
   t.match(await up.waitFor(/connector +default: admin API/), `https://127.0.0.1:${w.adminPort}`, 'the banner names the admin URL');
   t.match(up.output(), '(user Administrator;', 'and the user');
+  t.match(await up.waitFor(/admin pages https:/), `admin pages https://127.0.0.1:${w.adminPort}/`, 'and the admin pages');
   const admin = adminClient(endpointOf(w));
+  const page = await admin.get('/');
+  t.same([page.status, page.headers['content-type']], [200, 'text/html; charset=utf-8'], 'which scc-sim up serves (from dist/, the pages found in the package)');
   const create = await admin.post(`${SUB}/systemMappings`, { virtualHost: 'added', virtualPort: '8000', localHost: '127.0.0.1',
     localPort: String(parseDocument(w.original).getIn(['backends', 0, 'port'])), protocol: 'HTTP', backendType: 'nonSAPsys', authenticationMode: '' });
   t.equal(create.status, 201);
@@ -124,7 +127,9 @@ t.test('proxy, connector and backend as separate processes follow the one file',
   const connector = startCli(t, ['connector', '--config', w.file]);
   await connector.waitFor(/tunnel established/);
   t.match(await connector.waitFor(/admin API https:/), `scc-sim connector default: admin API https://127.0.0.1:${w.adminPort}   (user Administrator;`);
+  t.match(await connector.waitFor(/admin pages https:/), `scc-sim connector default: admin pages https://127.0.0.1:${w.adminPort}/`);
   const admin = adminClient(endpointOf(w));
+  t.equal((await admin.get('/pages/admin.js')).status, 200, 'scc-sim connector serves the admin pages');
   const token = await tokenFor(w);
   const hello = () => proxyRequest(w.httpPort, { url: 'http://virtualhost:3333/', token });
 

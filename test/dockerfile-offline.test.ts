@@ -77,3 +77,14 @@ t.test('CI makes node_modules and dist/ on the host with the commands the Docker
   t.match(stagingScript, /tsc -p tsconfig\.json --outDir "\$ctx\/dist" && chmod \+x "\$ctx\/dist\/src\/cli\.js"/,
     '.ci/product-image runs the same into the staged dist/');
 });
+
+t.test('every folder .ci/Dockerfile copies from the context is staged there by .ci/product-image (the admin pages too)', async (t) => {
+  const made = new Set(['node_modules', 'dist']); // made by npm ci and tsc in the script (checked above)
+  const sources = finalStage(ciFile).filter((i) => i.op === 'COPY' && !/--from=/.test(i.args))
+    .flatMap((i) => i.args.split(/\s+/).filter((w) => !w.startsWith('--')).slice(0, -1));
+  t.ok(sources.includes('services/connector/admin/pages'), 'the image gets the admin pages (admin-pages.ts finds them next to dist/)');
+  for (const source of sources.filter((s) => !made.has(s))) {
+    const staged = stagingScript.split('\n').some((line) => !line.trimStart().startsWith('#') && new RegExp(`\\bcp\\b.*\\s${source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s\\S+)*\\s"\\$ctx/`).test(line));
+    t.ok(staged, `${source} is copied into the build context`);
+  }
+});

@@ -19,6 +19,7 @@ import { AuditTrail } from './audit-log.js';
 import { BackendForwarder } from './backend-forwarder.js';
 import { createPrincipalCertificates, type PrincipalCertificates } from './principal-certificates.js';
 import { connectTcp, handleRequest, type HandlerContext } from './request-handler.js';
+import { ConnectorActivity } from './connector-activity.js';
 import { SubaccountRuntime, subaccountKey, type RuntimeContext } from './subaccount-runtime.js';
 import type { TunnelClient } from './tunnel-client.js';
 
@@ -30,7 +31,7 @@ export interface ConnectorOptions {
   tunnel?: { host: string; port: number };
   /** The simulator CA; default: loaded (or created) from `proxy.caDir`, else `<cwd>/.scc-sim/ca`. */
   ca?: SimCa;
-  /** More plugins on the admin server's app, after the REST API (the admin pages). */
+  /** More plugins on the admin server's app, after the REST API and the admin pages. */
   adminPlugins?: AdminServerOptions['plugins'];
 }
 
@@ -73,6 +74,7 @@ export async function buildConnector(source: ConfigStore | Config, opts: Connect
   const logger = (opts.logger ?? silentLogger()).child({ service: 'connector', connector: name });
   const ca = opts.ca ?? await loadOrCreateCa(store.config.proxy.caDir ?? defaultCaDir());
   const trail = new AuditTrail(logger, name);
+  const activity = new ConnectorActivity();
   const forwarder = new BackendForwarder();
   const handlers: HandlerContext = { forwarder, logger };
   const runtimes = new Map<string, SubaccountRuntime>();
@@ -89,7 +91,7 @@ export async function buildConnector(source: ConfigStore | Config, opts: Connect
       host: k.tunnelHost ?? (bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : bindHost),
       port: k.tunnelPort ?? config.proxy.tunnelPort,
     };
-    return { logger, trail, ca, endpoint, certificates: certificates.value, liveness: config.proxy };
+    return { logger, trail, ca, endpoint, certificates: certificates.value, liveness: config.proxy, activity };
   }
 
   function runtimeFor(k: ConnectorConfig, s: ConnectorConfig['subaccounts'][number], ctx: RuntimeContext): SubaccountRuntime {
@@ -149,6 +151,7 @@ export async function buildConnector(source: ConfigStore | Config, opts: Connect
   const runtime = {
     name,
     trail,
+    activity,
     subaccount: (regionHost: string, subaccount: string) => runtimes.get(subaccountKey({ regionHost, subaccount })),
   };
   const operations = createAdminOperations({ store, connector: name, runtime });

@@ -8,6 +8,7 @@ import type { TunnelLivenessSettings } from '../shared/tunnel-liveness.js';
 import type { Logger } from '../shared/logger.js';
 import type { IssuedClientCert, SimCa } from '../shared/sim-ca.js';
 import { createAccessPolicy, type AccessPolicy } from './access-policy.js';
+import type { ConnectorActivity } from './connector-activity.js';
 import { createAuditLog, type AuditLog, type AuditTrail } from './audit-log.js';
 import { ForwardTargets } from './forward-targets.js';
 import type { PrincipalCertificates } from './principal-certificates.js';
@@ -33,6 +34,8 @@ export interface RuntimeContext {
   certificates: PrincipalCertificates;
   /** PING and SETTINGS deadlines for the proxy's end of the tunnel (tunnel-liveness.ts). */
   liveness: TunnelLivenessSettings;
+  /** Where recorded requests and tunnel state changes are announced (the admin pages watch it). */
+  activity: ConnectorActivity;
 }
 
 /** `<regionHost>\0<subaccount>`: the identity of a subaccount entry, as the admin API addresses it. */
@@ -58,6 +61,17 @@ export class SubaccountRuntime {
     this.tunnel = new TunnelClient({
       identity: identityOf(k, s, ctx), backoff: k, logger: ctx.logger, liveness: ctx.liveness, ...handlers(this),
     });
+    const { activity } = ctx;
+    this.recent.onRecord = (r) => activity.request(this.config, r);
+    // Announced when the SCC's state changes (not on each internal step); a failed attempt is ConnectFailure.
+    let shown = this.tunnel.sccState;
+    const announce = () => {
+      if (this.tunnel.sccState === shown) return;
+      shown = this.tunnel.sccState;
+      activity.tunnel(this.config, shown, this.tunnel.connectedSince);
+    };
+    this.tunnel.on('state', announce);
+    this.tunnel.on('attempt', announce);
   }
 
   get config(): ConnectorSubaccountConfig {

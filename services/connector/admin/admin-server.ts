@@ -5,8 +5,8 @@
 // bytes; an unknown field or a wrong type is an error naming the field, never silently dropped.
 // Every error is SAP's `{ type, message }`.
 //
-// Plugins that build on the API (the admin pages) are registered with the same options after
-// the REST routes: pass them as `plugins`.
+// After the REST routes come the admin pages (admin-pages.ts: `GET /` and /pages/, which only
+// call the REST API), then any further plugins given as `plugins`, all with the same options.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +17,9 @@ import type { Logger } from '../../shared/logger.js';
 import type { SimCa } from '../../shared/sim-ca.js';
 import { invalid, SccApiError } from './admin-errors.js';
 import type { AdminOperations } from './admin-operations.js';
+import { adminPages } from './admin-pages.js';
 import { auditLogRoutes } from './routes/audit-log-routes.js';
+import { eventStreamRoutes } from './routes/event-stream-routes.js';
 import { domainMappingRoutes } from './routes/domain-mapping-routes.js';
 import { monitoringRoutes } from './routes/monitoring-routes.js';
 import { resourceRoutes } from './routes/resource-routes.js';
@@ -37,7 +39,7 @@ export interface AdminServerOptions {
   connector: string;
   ca: SimCa;
   logger: Logger;
-  /** More plugins on the same app (and the same Basic auth), registered after the REST API. */
+  /** More plugins on the same app (and the same Basic auth), registered after the REST API and the admin pages. */
   plugins?: Array<FastifyPluginAsync<RouteOptions>>;
 }
 
@@ -95,7 +97,7 @@ export async function buildAdminApp(opts: AdminServerOptions, tls: { key: string
     reply.code(404).send(new SccApiError('NOT_FOUND', `No such resource: ${request.method} ${request.url.split('?')[0]}`).toJSON()));
 
   const routeOptions: RouteOptions = { operations: opts.operations };
-  for (const routes of [versionRoutes, subaccountRoutes, systemMappingRoutes, resourceRoutes, domainMappingRoutes, auditLogRoutes, monitoringRoutes, ...(opts.plugins ?? [])]) {
+  for (const routes of [versionRoutes, subaccountRoutes, systemMappingRoutes, resourceRoutes, domainMappingRoutes, auditLogRoutes, monitoringRoutes, eventStreamRoutes, adminPages, ...(opts.plugins ?? [])]) {
     await app.register(routes, routeOptions);
   }
   return app;

@@ -1,8 +1,9 @@
 // The connector's own settings (scc-rest-api.md §2.1, §2.7, §1): version, description, audit log
 // levels (cross-subaccount and per subaccount), the admin user's password and name — and what the
-// monitoring API reads: every subaccount's tunnel, the most recent requests, the audit entries.
+// monitoring API reads: every subaccount's tunnel, the most recent requests (also live), the audit entries.
 import type { AuditLogLevel } from '../../shared/config-schema.js';
 import type { AuditRecord } from '../audit-log.js';
+import type { ActivityEvents } from '../connector-activity.js';
 import type { RecentRequest } from '../recent-requests.js';
 import { invalid } from './admin-errors.js';
 import { findConnector, findSubaccount, setFields, subaccountPath, type SubaccountRef } from './config-document.js';
@@ -81,6 +82,14 @@ export function connectorOperations(ctx: OperationContext) {
 
     clearRecentRequests(): void {
       for (const s of connectorView(ctx).subaccounts) ctx.runtime.subaccount(s.regionHost, s.subaccount)?.recent.clear();
+    },
+
+    /** Follows the connector's requests and tunnel state changes as they happen, until the returned function is called. */
+    watchActivity(on: { request: (e: ActivityEvents['request'][0]) => void; tunnel: (e: ActivityEvents['tunnel'][0]) => void }): () => void {
+      const { activity } = ctx.runtime;
+      activity.on('request', on.request);
+      activity.on('tunnel', on.tunnel);
+      return () => { activity.off('request', on.request); activity.off('tunnel', on.tunnel); };
     },
 
     /** The most recent audit entries of the connector (every category), newest first. */

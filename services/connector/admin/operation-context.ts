@@ -1,11 +1,12 @@
 // What every admin operation works with: the config store, the connector's name, its running
-// parts (tunnel state, recent requests, audit trail) and who asks (for the audit log). change()
+// parts (tunnel state, recent requests, audit trail, activity) and who asks (for the audit log). change()
 // is the one way an operation changes the world: a store update, with its failures turned into
 // the SCC's error answers; the audit entry is written once the change has been applied.
 import type { Document } from 'yaml';
 import type { Config, ConnectorSubaccountConfig } from '../../shared/config-schema.js';
 import type { ConfigStore } from '../../shared/config-store.js';
 import type { AuditTrail, ConfigCategory } from '../audit-log.js';
+import type { ConnectorActivity } from '../connector-activity.js';
 import type { SubaccountRuntime } from '../subaccount-runtime.js';
 import { fromChangeFailure } from './admin-errors.js';
 import { findConnector, type SubaccountRef } from './config-document.js';
@@ -14,6 +15,8 @@ import { findConnector, type SubaccountRef } from './config-document.js';
 export interface ConnectorRuntimeView {
   readonly name: string;
   readonly trail: AuditTrail;
+  /** Requests and tunnel state changes as they happen (the event stream). */
+  readonly activity: ConnectorActivity;
   subaccount(regionHost: string, subaccount: string): SubaccountRuntime | undefined;
 }
 
