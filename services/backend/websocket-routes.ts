@@ -33,7 +33,8 @@ export function addWebSocketRoutes(app: FastifyInstance, name: string): void {
       echo(ws);
     });
   });
-  app.addHook('onClose', async () => {
+  // preClose: before the server closes, which would otherwise wait for these sockets forever.
+  app.addHook('preClose', async () => {
     for (const ws of wss.clients) ws.terminate();
     await new Promise<void>((resolve) => wss.close(() => resolve()));
   });

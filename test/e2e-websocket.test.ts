@@ -1,0 +1,231 @@
+// WebSocket upgrades through the whole path (issue 10 item 4): a real `ws` client using the HTTP
+// proxy as a client does for ws:// (http-proxy-agent: absolute-form GET, Proxy-Authorization:
+// Bearer, SAP-Connectivity-SCC-Location_ID), and the same as raw bytes; the connector allows the
+// upgrade only for a resource with websocketUpgradeAllowed (403 otherwise), audits it, and keeps
+// the request path's header hygiene; a backend or connector that drops closes the client.
+import t from 'tap';
+import net from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import type http from 'node:http';
+import WebSocket from 'ws';
+import { HttpProxyAgent } from 'http-proxy-agent';
+import { startSimulator } from '../src/simulator.js';
+import { mapping, SUBACCOUNT_A, world } from './helpers/configs.js';
+import { beforeDeadline } from './helpers/deadline.js';
+import { LOCATION_HEADER } from './helpers/proxy-client.js';
+
+const LOCATION = 'LOC-WS';
+const config = world({
+  locationID: LOCATION,
+  backends: [{ name: 'hello', port: 3333 }, { name: 'doomed', port: 3334 }],
+  mappings: [
+    // /ws/ allows upgrades; everything else of the system is plain HTTP only.
+    mapping({ resources: [{ id: '/ws/', exactMatchOnly: false, websocketUpgradeAllowed: true }, { id: '/', exactMatchOnly: false }] }),
+    mapping({ virtualHost: 'internal-host', hostInHeader: 'INTERNAL', resources: [{ id: '/', exactMatchOnly: false, websocketUpgradeAllowed: true }] }),
+    mapping({ virtualHost: 'doomed-host', localPort: 3334, resources: [{ id: '/', exactMatchOnly: false, websocketUpgradeAllowed: true }] }),
+  ],
+}) as any;
+config.connectors[0].auditLogLevel = 'ALL';
+const sim = await startSimulator(config);
+t.teardown(() => sim.close());
+const token = await sim.token();
+const proxyUrl = `http://127.0.0.1:${sim.ports.httpPort}`;
+
+/** `first`: the first message, listened for from the start (a backend may send it with its 101). */
+interface Opened { ws: WebSocket; closed: Promise<{ code: number }>; first: Promise<{ data: Buffer; isBinary: boolean }> }
+interface Refused { status: number; body: string; headers: http.IncomingHttpHeaders }
+
+/** A `ws` client through the HTTP proxy: opened, or the proxy's/connector's answer when the upgrade is refused. */
+function connect(url: string, o: { token?: string; location?: string; headers?: Record<string, string> } = {}): Promise<Opened | Refused> {
+  const headers: Record<string, string> = { ...o.headers };
+  if (o.token !== undefined) headers['proxy-authorization'] = `Bearer ${o.token}`;
+  headers[LOCATION_HEADER] = o.location ?? LOCATION;
+  const ws = new WebSocket(url, { agent: new HttpProxyAgent(proxyUrl), headers });
+  const closed = new Promise<{ code: number }>((resolve) => ws.once('close', (code) => resolve({ code })));
+  const first = nextMessage(ws);
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve({ ws, closed, first }));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+    });
+    ws.once('error', reject);
+  });
+}
+
+async function open(url: string, o: Parameters<typeof connect>[1] = { token }): Promise<Opened> {
+  const r = await connect(url, o);
+  if (!('ws' in r)) throw new Error(`the upgrade was refused: ${r.status} ${r.body}`);
+  t.teardown(() => r.ws.terminate());
+  return r;
+}
+
+async function refused(url: string, o: Parameters<typeof connect>[1]): Promise<Refused> {
+  const r = await connect(url, o);
+  if ('ws' in r) { r.ws.terminate(); throw new Error('the upgrade was accepted'); }
+  return r;
+}
+
+function nextMessage(ws: WebSocket): Promise<{ data: Buffer; isBinary: boolean }> {
+  return new Promise((resolve) => ws.once('message', (data, isBinary) => resolve({ data: data as Buffer, isBinary })));
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+t.test('echo both ways: text and binary messages through proxy, tunnel and connector', async (t) => {
+  const { ws, closed } = await open('ws://virtualhost:3333/ws/echo');
+  for (const text of ['hello', 'ünïcödé ✓', '']) {
+    const reply = nextMessage(ws);
+    ws.send(text);
+    const m = await reply;
+    t.equal(m.isBinary, false, 'text comes back as text');
+    t.equal(m.data.toString('utf8'), text);
+  }
+  const bin = randomBytes(1000);
+  const reply = nextMessage(ws);
+  ws.send(bin);
+  const m = await reply;
+  t.equal(m.isBinary, true, 'binary comes back as binary');
+  t.same(m.data, bin);
+  ws.close(1000, 'done');
+  t.equal((await beforeDeadline(closed, 10_000, 'the close handshake')).code, 1000, 'the close handshake went through both ways');
+});
+
+t.test('a 16 MiB message both ways, checked by hash', async (t) => {
+  const { ws } = await open('ws://virtualhost:3333/ws/echo');
+  const big = randomBytes(16 * 1024 * 1024);
+  const reply = nextMessage(ws);
+  ws.send(big);
+  const m = await beforeDeadline(reply, 60_000, 'the 16 MiB echo');
+  t.equal(m.data.length, big.length, 'every byte came back');
+  t.equal(sha256(m.data), sha256(big), 'the same bytes');
+});
+
+t.test('raw absolute-form upgrade (what any HTTP-proxy client sends): 101, then frames both ways', async (t) => {
+  const socket = net.connect({ host: '127.0.0.1', port: sim.ports.httpPort });
+  t.teardown(() => socket.destroy());
+  await once(socket, 'connect');
+  const key = randomBytes(16).toString('base64');
+  socket.write(`GET http://virtualhost:3333/ws/echo?x=1 HTTP/1.1\r\nHost: virtualhost:3333\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
+    + `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nProxy-Authorization: Bearer ${token}\r\n${LOCATION_HEADER}: ${LOCATION}\r\n\r\n`);
+  let buf = Buffer.alloc(0);
+  const read = async (until: (b: Buffer) => number): Promise<Buffer> => {
+    for (;;) {
+      const n = until(buf);
+      if (n >= 0) { const out = buf.subarray(0, n); buf = buf.subarray(n); return out; }
+      const [chunk] = await once(socket, 'data');
+      buf = Buffer.concat([buf, chunk as Buffer]);
+    }
+  };
+  const head = (await read((b) => { const i = b.indexOf('\r\n\r\n'); return i < 0 ? -1 : i + 4; })).toString('latin1');
+  t.match(head, /^HTTP\/1\.1 101 /, 'switching protocols');
+  t.match(head, /\r\nupgrade: websocket\r\n/i);
+  t.match(head, /\r\nconnection: upgrade\r\n/i);
+  const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+  t.match(head, new RegExp(`\\r\\nsec-websocket-accept: ${accept.replace(/[+/]/g, '\\$&')}\\r\\n`, 'i'), 'the backend\'s Sec-WebSocket-Accept for our key');
+  t.notMatch(head, /x-scc-sim-/i, 'no internal header reaches the client');
+  // One masked text frame (RFC 6455 §5.2), FIN set, payload < 126 bytes.
+  const payload = Buffer.from('raw frame');
+  const mask = randomBytes(4);
+  const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!));
+  socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]));
+  const frame = await read((b) => (b.length >= 2 && b.length >= 2 + (b[1]! & 0x7f) ? 2 + (b[1]! & 0x7f) : -1));
+  t.equal(frame[0], 0x81, 'a final text frame');
+  t.equal(frame.subarray(2).toString(), 'raw frame', 'echoed');
+});
+
+t.test('the backend sees the handshake with the request path\'s header hygiene', async (t) => {
+  const { first } = await open('ws://virtualhost:3333/ws/headers?q=1', {
+    token,
+    headers: { 'x-custom': 'arrives', 'x-scc-sim-rule': 'forged', 'ssl_client_cert': 'forged', 'sap-connectivity-consumeraccount': 'x' },
+  });
+  const seen = JSON.parse((await first).data.toString()) as { path: string; query: string; headers: Record<string, string> };
+  t.equal(seen.path, '/ws/headers');
+  t.equal(seen.query, 'q=1');
+  t.equal(seen.headers['proxy-authorization'], undefined, 'no Proxy-Authorization');
+  t.equal(seen.headers[LOCATION_HEADER], undefined, 'no SAP-Connectivity-SCC-Location_ID');
+  t.same(Object.keys(seen.headers).filter((h) => h.startsWith('x-scc-sim-') || h.startsWith('sap-connectivity-')), [], 'no internal or SAP routing header');
+  t.equal(seen.headers.ssl_client_cert, undefined, 'a client cannot send SSL_CLIENT_CERT');
+  t.notOk(JSON.stringify(seen).includes(token), 'the token is nowhere in what the backend saw');
+  t.equal(seen.headers.host, 'virtualhost:3333', 'Host: the virtual host (hostInHeader VIRTUAL)');
+  t.equal(seen.headers['x-custom'], 'arrives', 'an ordinary header arrives');
+  t.match(seen.headers.upgrade, /^websocket$/i);
+  t.match(seen.headers.connection, /upgrade/i);
+  t.ok(seen.headers['sec-websocket-key'], 'the handshake headers arrive');
+});
+
+t.test('hostInHeader INTERNAL: Host is the internal system, X-Forwarded-Host the virtual one', async (t) => {
+  const { first } = await open('ws://internal-host:3333/ws/headers');
+  const seen = JSON.parse((await first).data.toString()) as { headers: Record<string, string> };
+  t.equal(seen.headers.host, `127.0.0.1:${sim.backends.hello!.port}`);
+  t.equal(seen.headers['x-forwarded-host'], 'internal-host:3333');
+});
+
+t.test('a resource without websocketUpgradeAllowed: 403 with SAP\'s text, and the path still works as plain HTTP', async (t) => {
+  const r = await refused('ws://virtualhost:3333/echo', { token });
+  t.equal(r.status, 403);
+  t.equal(r.body, 'Access denied to resource http://virtualhost:3333/echo on system virtualhost:3333.\n');
+  t.equal(r.headers['x-internal-error-code'], 'SCC_ACCESS_DENIED_RESOURCE');
+  t.same(Object.keys(r.headers).filter((h) => h.startsWith('x-scc-sim-')), [], 'no internal header reaches the client');
+  const unmapped = await refused('ws://nowhere:1/ws/echo', { token });
+  t.equal(unmapped.status, 403, 'an unmapped system: 403 too');
+  t.equal(unmapped.body, 'Access denied to system nowhere:1\n');
+});
+
+t.test('407 without a token or with a bad one; 503 for a location without a connector', async (t) => {
+  const none = await refused('ws://virtualhost:3333/ws/echo', {});
+  t.equal(none.status, 407);
+  t.match(none.body, /^Proxy Authentication Required: Proxy-Authorization header is missing/);
+  t.match(none.headers['proxy-authenticate'], /^Bearer /);
+  const bad = await refused('ws://virtualhost:3333/ws/echo', { token: 'not-a-jwt' });
+  t.equal(bad.status, 407);
+  const noTunnel = await refused('ws://virtualhost:3333/ws/echo', { token, location: 'NO-SUCH-LOCATION' });
+  t.equal(noTunnel.status, 503);
+  t.equal(noTunnel.body, `There is no SAP Cloud Connector (SCC) connected to your subaccount matching the requested tunnel for subaccount '${SUBACCOUNT_A}' and SCC location ID 'NO-SUCH-LOCATION'\n`);
+});
+
+t.test('the audit log has an entry for the upgrade, allowed and denied', async (t) => {
+  const { ws } = await open('ws://virtualhost:3333/ws/echo?audited=1');
+  ws.terminate();
+  await refused('ws://virtualhost:3333/audited-denied', { token });
+  const entries = sim.connectors[0]!.trail.ring.list().filter((e) => e.category === 'AccessControl');
+  const allowed = entries.find((e) => e.detail === 'GET http://virtualhost:3333/ws/echo');
+  t.equal(allowed?.event, 'Access Allowed');
+  t.match(allowed?.reason ?? '', /WebSocket upgrade allowed/);
+  const denied = entries.find((e) => e.detail === 'GET http://virtualhost:3333/audited-denied');
+  t.equal(denied?.event, 'Access Denied');
+  t.match(denied?.reason ?? '', /WebSocket upgrade not allowed/);
+});
+
+t.test('an upgrade to a path the backend has no WebSocket for: the backend\'s own answer comes back', async (t) => {
+  const r = await refused('ws://virtualhost:3333/ws/nothing-here', { token });
+  t.equal(r.status, 404);
+  t.match(r.body, /no WebSocket route \/ws\/nothing-here/);
+});
+
+t.test('a backend that goes away closes the client', async (t) => {
+  const { ws, closed } = await open('ws://doomed-host:3333/ws/echo');
+  const reply = nextMessage(ws);
+  ws.send('before');
+  t.equal((await reply).data.toString(), 'before');
+  await sim.backends.doomed!.close();
+  const { code } = await beforeDeadline(closed, 10_000, 'the client\'s close after the backend died');
+  t.not(code, 1000, `an abnormal close (${code}): no close handshake from a dead backend`);
+  const again = await refused('ws://doomed-host:3333/ws/echo', { token });
+  t.equal(again.status, 502, 'a new upgrade to the dead backend: 502');
+  t.equal(again.body, 'Unable to open connection to backend system\n');
+});
+
+// Last: the connector goes away for good.
+t.test('a connector that drops closes the client', async (t) => {
+  const { ws, closed } = await open('ws://virtualhost:3333/ws/echo');
+  const reply = nextMessage(ws);
+  ws.send('before');
+  t.equal((await reply).data.toString(), 'before');
+  await sim.connectors[0]!.close(); // its tunnel socket destroyed, as a killed process's
+  const { code } = await beforeDeadline(closed, 10_000, 'the client\'s close after the connector dropped');
+  t.not(code, 1000, `an abnormal close (${code})`);
+});
