@@ -5,15 +5,16 @@
 // the request path's header hygiene; a backend or connector that drops closes the client.
 import t from 'tap';
 import net from 'node:net';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import WebSocket from 'ws';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { startSimulator } from '../src/simulator.js';
 import { mapping, SUBACCOUNT_A, world } from './helpers/configs.js';
 import { beforeDeadline } from './helpers/deadline.js';
-import { LOCATION_HEADER } from './helpers/proxy-client.js';
+import { LOCATION_HEADER, proxyRequest, rawRequest } from './helpers/proxy-client.js';
 
 const LOCATION = 'LOC-WS';
 const config = world({
@@ -23,6 +24,7 @@ const config = world({
     // /ws/ allows upgrades; everything else of the system is plain HTTP only.
     mapping({ resources: [{ id: '/ws/', exactMatchOnly: false, websocketUpgradeAllowed: true }, { id: '/', exactMatchOnly: false }] }),
     mapping({ virtualHost: 'internal-host', hostInHeader: 'INTERNAL', resources: [{ id: '/', exactMatchOnly: false, websocketUpgradeAllowed: true }] }),
+    mapping({ virtualHost: 'pp-host', authenticationMode: 'X509_GENERAL', resources: [{ id: '/', exactMatchOnly: false, websocketUpgradeAllowed: true }] }),
     mapping({ virtualHost: 'doomed-host', localPort: 3334, resources: [{ id: '/', exactMatchOnly: false, websocketUpgradeAllowed: true }] }),
   ],
 }) as any;
@@ -170,6 +172,8 @@ t.test('a resource without websocketUpgradeAllowed: 403 with SAP\'s text, and th
   t.equal(r.body, 'Access denied to resource http://virtualhost:3333/echo on system virtualhost:3333.\n');
   t.equal(r.headers['x-internal-error-code'], 'SCC_ACCESS_DENIED_RESOURCE');
   t.same(Object.keys(r.headers).filter((h) => h.startsWith('x-scc-sim-')), [], 'no internal header reaches the client');
+  const plain = await proxyRequest(sim.ports.httpPort, { url: 'http://virtualhost:3333/echo', token, location: LOCATION });
+  t.equal(plain.status, 200, 'the same path as a plain request: allowed');
   const unmapped = await refused('ws://nowhere:1/ws/echo', { token });
   t.equal(unmapped.status, 403, 'an unmapped system: 403 too');
   t.equal(unmapped.body, 'Access denied to system nowhere:1\n');
@@ -185,6 +189,32 @@ t.test('407 without a token or with a bad one; 503 for a location without a conn
   const noTunnel = await refused('ws://virtualhost:3333/ws/echo', { token, location: 'NO-SUCH-LOCATION' });
   t.equal(noTunnel.status, 503);
   t.equal(noTunnel.body, `There is no SAP Cloud Connector (SCC) connected to your subaccount matching the requested tunnel for subaccount '${SUBACCOUNT_A}' and SCC location ID 'NO-SUCH-LOCATION'\n`);
+});
+
+t.test('principal propagation: the upgrade carries the user\'s certificate (X509_GENERAL), an invalid user token is refused', async (t) => {
+  const { first } = await open('ws://pp-host:3333/ws/headers', { token, headers: { 'sap-connectivity-technical-authentication': `Bearer ${token}` } });
+  const seen = JSON.parse((await first).data.toString()) as { headers: Record<string, string> };
+  const cert = new X509Certificate(Buffer.from(seen.headers.ssl_client_cert!, 'base64'));
+  t.ok(cert.checkIssued(new X509Certificate(readFileSync(sim.caFile))), 'a certificate of the simulator CA');
+  t.equal(seen.headers['sap-connectivity-technical-authentication'], undefined, 'the user token stops at the proxy');
+  const anonymous = JSON.parse((await (await open('ws://pp-host:3333/ws/headers')).first).data.toString()) as { headers: Record<string, string> };
+  t.equal(anonymous.headers.ssl_client_cert, '', 'without a user: an empty SSL_CLIENT_CERT');
+  const bad = await refused('ws://pp-host:3333/ws/headers', { token, headers: { 'sap-connectivity-authentication': 'Bearer not-a-jwt' } });
+  t.equal(bad.status, 401);
+  t.match(bad.body, /^Unauthorized: the propagated principal was refused/);
+});
+
+t.test('an Upgrade other than WebSocket is served as the ordinary request it also is', async (t) => {
+  const r = await rawRequest(sim.ports.httpPort, `GET http://virtualhost:3333/echo HTTP/1.1\r\nHost: virtualhost:3333\r\nConnection: Upgrade, HTTP2-Settings\r\n`
+    + `Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\nProxy-Authorization: Bearer ${token}\r\n${LOCATION_HEADER}: ${LOCATION}\r\n\r\n`);
+  t.equal(r.status, 200);
+  const seen = JSON.parse(r.text()) as { headers: Record<string, string> };
+  t.equal(seen.headers.upgrade, undefined, 'Upgrade is hop-by-hop: not forwarded');
+  t.equal(seen.headers['http2-settings'], undefined);
+  const withBody = await rawRequest(sim.ports.httpPort, `POST http://virtualhost:3333/echo HTTP/1.1\r\nHost: virtualhost:3333\r\nConnection: Upgrade\r\n`
+    + `Upgrade: h2c\r\nContent-Length: 2\r\nProxy-Authorization: Bearer ${token}\r\n${LOCATION_HEADER}: ${LOCATION}\r\n\r\nhi`);
+  t.equal(withBody.status, 400, 'with a body: refused, never a hang');
+  t.match(withBody.text(), /only WebSocket upgrades are forwarded/);
 });
 
 t.test('the audit log has an entry for the upgrade, allowed and denied', async (t) => {
