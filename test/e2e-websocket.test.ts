@@ -17,6 +17,11 @@ import { beforeDeadline } from './helpers/deadline.js';
 import { LOCATION_HEADER, proxyRequest, rawRequest } from './helpers/proxy-client.js';
 
 const LOCATION = 'LOC-WS';
+// A backend that takes the connection and never answers (for the connector's timeoutMs).
+const silent = net.createServer((socket) => { socket.on('error', () => {}); socket.resume(); });
+await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+t.teardown(() => new Promise<void>((resolve) => { silent.close(() => resolve()); }));
+const SILENT_TIMEOUT_MS = 500;
 const config = world({
   locationID: LOCATION,
   backends: [{ name: 'hello', port: 3333 }, { name: 'doomed', port: 3334 }],
@@ -25,6 +30,8 @@ const config = world({
     mapping({ resources: [{ id: '/ws/', exactMatchOnly: false, websocketUpgradeAllowed: true }, { id: '/', exactMatchOnly: false }] }),
     mapping({ virtualHost: 'internal-host', hostInHeader: 'INTERNAL', resources: [{ id: '/', exactMatchOnly: false, websocketUpgradeAllowed: true }] }),
     mapping({ virtualHost: 'pp-host', authenticationMode: 'X509_GENERAL', resources: [{ id: '/', exactMatchOnly: false, websocketUpgradeAllowed: true }] }),
+    mapping({ virtualHost: 'silent-host', localPort: (silent.address() as net.AddressInfo).port, timeoutMs: SILENT_TIMEOUT_MS,
+      resources: [{ id: '/', exactMatchOnly: false, websocketUpgradeAllowed: true }] }),
     mapping({ virtualHost: 'doomed-host', localPort: 3334, resources: [{ id: '/', exactMatchOnly: false, websocketUpgradeAllowed: true }] }),
   ],
 }) as any;
@@ -218,10 +225,13 @@ t.test('an Upgrade other than WebSocket is served as the ordinary request it als
 });
 
 t.test('the audit log has an entry for the upgrade, allowed and denied', async (t) => {
+  const access = () => sim.connectors[0]!.trail.ring.list().filter((e) => e.category === 'AccessControl');
+  const before = access().length;
   const { ws } = await open('ws://virtualhost:3333/ws/echo?audited=1');
   ws.terminate();
   await refused('ws://virtualhost:3333/audited-denied', { token });
-  const entries = sim.connectors[0]!.trail.ring.list().filter((e) => e.category === 'AccessControl');
+  const entries = access();
+  t.equal(entries.length, before + 2, 'one entry per upgrade');
   const allowed = entries.find((e) => e.detail === 'GET http://virtualhost:3333/ws/echo');
   t.equal(allowed?.event, 'Access Allowed');
   t.match(allowed?.reason ?? '', /WebSocket upgrade allowed/);
@@ -234,6 +244,12 @@ t.test('an upgrade to a path the backend has no WebSocket for: the backend\'s ow
   const r = await refused('ws://virtualhost:3333/ws/nothing-here', { token });
   t.equal(r.status, 404);
   t.match(r.body, /no WebSocket route \/ws\/nothing-here/);
+});
+
+t.test('a backend that takes the connection and never answers the upgrade: 504 after the mapping\'s timeoutMs', async (t) => {
+  const r = await beforeDeadline(refused('ws://silent-host:3333/ws/echo', { token }), 10_000, 'the 504');
+  t.equal(r.status, 504);
+  t.equal(r.body, `Gateway Timeout: the backend system did not answer within ${SILENT_TIMEOUT_MS} ms\n`);
 });
 
 t.test('a backend that goes away closes the client', async (t) => {
