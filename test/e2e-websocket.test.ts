@@ -234,7 +234,7 @@ t.test('the audit log has an entry for the upgrade, allowed and denied', async (
   t.equal(entries.length, before + 2, 'one entry per upgrade');
   const allowed = entries.find((e) => e.detail === 'GET http://virtualhost:3333/ws/echo');
   t.equal(allowed?.event, 'Access Allowed');
-  t.match(allowed?.reason ?? '', /WebSocket upgrade allowed/);
+  t.match(allowed?.reason ?? '', /allows the WebSocket upgrade to \/ws\/echo/);
   const denied = entries.find((e) => e.detail === 'GET http://virtualhost:3333/audited-denied');
   t.equal(denied?.event, 'Access Denied');
   t.match(denied?.reason ?? '', /WebSocket upgrade not allowed/);

@@ -1,6 +1,6 @@
 // WebSocket upgrades, connector side: a CONNECT stream marked as an upgrade (upgrade-protocol.ts)
 // is decided like any request — system mapping, resource, and then the resource's
-// `websocketUpgradeAllowed` (sap-contract.md §4.2); denied: 403 with SAP's resource text and an
+// `websocketUpgradeAllowed` (access-policy.ts checkUpgrade); denied: 403 with SAP's resource text and an
 // "Access Denied" audit entry. Allowed: audited, the HTTP/1.1 upgrade request goes to the internal
 // system with the headers of an ordinary request (owned headers dropped, Host per hostInHeader,
 // SSL_CLIENT_CERT for principal propagation), and once the backend answers 101 the stream and the
@@ -56,17 +56,12 @@ export function forwardUpgrade(rt: SubaccountRuntime, stream: ServerHttp2Stream,
     const durationMs = record(err.statusCode, false, reason);
     logger.info({ ...entry, upgrade: protocol, decision: 'denied', rule: reason, status: err.statusCode, durationMs }, 'access denied');
   };
-  const decision = s.policy.check(virtualHost, virtualPort, rawPath);
+  const decision = s.policy.checkUpgrade(virtualHost, virtualPort, rawPath);
   if (!decision.allowed) {
     return deny(simError(decision.code, { virtualHost, virtualPort, path: rawPath, reason: decision.reason }), decision.reason);
   }
-  if (decision.resource.websocketUpgradeAllowed !== true) {
-    // The resource allows the path, not the upgrade: the same 403 as a path no resource allows.
-    return deny(simError('SCC_ACCESS_DENIED_RESOURCE', { virtualHost, virtualPort, path: decision.path }),
-      `WebSocket upgrade not allowed: ${decision.reason}, but its websocketUpgradeAllowed is false`);
-  }
   const rule = `${decision.resource.id} (${decision.resource.exactMatchOnly ? 'path only' : 'path and sub-paths'}, WebSocket upgrade allowed)`;
-  s.audit.accessAllowed({ ...entry, reason: `${decision.reason}; WebSocket upgrade allowed` });
+  s.audit.accessAllowed({ ...entry, reason: decision.reason });
   const { mapping } = decision;
   rt.active += 1;
   stream.once('close', () => { rt.active -= 1; });
