@@ -113,6 +113,25 @@ t.test('a 16 MiB message both ways, checked by hash', async (t) => {
   t.equal(sha256(m.data), sha256(big), 'the same bytes');
 });
 
+t.test('64 messages of 1 MiB in flight both ways at once: every byte back, in order', async (t) => {
+  const { ws } = await open('ws://virtualhost:3333/ws/echo');
+  const sent = createHash('sha256');
+  const received = createHash('sha256');
+  let bytes = 0;
+  const all = new Promise<void>((resolve) => {
+    let n = 0;
+    ws.on('message', (data: Buffer) => { received.update(data); bytes += data.length; if (++n === 64) resolve(); });
+  });
+  for (let i = 0; i < 64; i++) {
+    const m = randomBytes(1024 * 1024);
+    sent.update(m);
+    ws.send(m);
+  }
+  await beforeDeadline(all, 60_000, '64 echoes');
+  t.equal(bytes, 64 * 1024 * 1024);
+  t.equal(received.digest('hex'), sent.digest('hex'), 'the same bytes in the same order');
+});
+
 t.test('raw absolute-form upgrade (what any HTTP-proxy client sends): 101, then frames both ways', async (t) => {
   const socket = net.connect({ host: '127.0.0.1', port: sim.ports.httpPort });
   t.teardown(() => socket.destroy());
