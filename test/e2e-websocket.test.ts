@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { startSimulator } from '../src/simulator.js';
 import { mapping, SUBACCOUNT_A, world } from './helpers/configs.js';
+import { adminClient, subaccountPath } from './helpers/admin-client.js';
 import { beforeDeadline } from './helpers/deadline.js';
 import { LOCATION_HEADER, proxyRequest, rawRequest } from './helpers/proxy-client.js';
 
@@ -203,6 +204,27 @@ t.test('a resource without websocketUpgradeAllowed: 403 with SAP\'s text, and th
   const unmapped = await refused('ws://nowhere:1/ws/echo', { token });
   t.equal(unmapped.status, 403, 'an unmapped system: 403 too');
   t.equal(unmapped.body, 'Access denied to system nowhere:1\n');
+});
+
+t.test('the admin API switches the flag: PUT websocketUpgradeAllowed "true" allows the next upgrade, "false" denies it again', async (t) => {
+  const admin = adminClient(() => sim.connector().admin);
+  const R = `${subaccountPath({ regionHost: 'cf.sim.hana.ondemand.com', subaccount: SUBACCOUNT_A })}/systemMappings/virtualhost:3333/resources/-`;
+  t.equal((await refused('ws://virtualhost:3333/ws-less/echo', { token })).status, 403, 'the "/" resource: no upgrade');
+  t.equal((await admin.put(R, { enabled: 'true', exactMatchOnly: 'false', websocketUpgradeAllowed: 'true' })).status, 204);
+  const r = await refused('ws://virtualhost:3333/ws-less/echo', { token });
+  t.equal(r.status, 404, 'now allowed: the backend answers (it has no WebSocket there)');
+  t.equal((await admin.put(R, { enabled: 'true', exactMatchOnly: 'false', websocketUpgradeAllowed: 'false' })).status, 204);
+  t.equal((await refused('ws://virtualhost:3333/ws-less/echo', { token })).status, 403, 'denied again');
+});
+
+t.test('a client that goes away closes the backend\'s socket too', async (t) => {
+  const backendClosed = new Promise<void>((resolve) => {
+    sim.backends.hello!.server.once('upgrade', (_req, socket: net.Socket) => socket.once('close', () => resolve()));
+  });
+  const { ws } = await open('ws://virtualhost:3333/ws/echo');
+  ws.terminate();
+  await beforeDeadline(backendClosed, 10_000, 'the backend socket\'s close after the client left');
+  t.pass('the backend\'s socket closed');
 });
 
 t.test('407 without a token or with a bad one; 503 for a location without a connector', async (t) => {
