@@ -206,6 +206,24 @@ t.test('a resource without websocketUpgradeAllowed: 403 with SAP\'s text, and th
   t.equal(unmapped.body, 'Access denied to system nowhere:1\n');
 });
 
+t.test('ws with createConnection to the proxy sends origin-form (GET /ws/echo): 400 naming the absolute-form the proxy expects', async (t) => {
+  const ws = new WebSocket('ws://virtualhost:3333/ws/echo', {
+    createConnection: () => net.connect({ host: '127.0.0.1', port: sim.ports.httpPort }),
+    headers: { 'proxy-authorization': `Bearer ${token}`, [LOCATION_HEADER]: LOCATION },
+  });
+  const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    ws.once('error', reject);
+  });
+  t.equal(r.status, 400);
+  t.match(r.body, /expects absolute-form targets such as http:\/\/virtualhost:1234\/path/);
+});
+
 t.test('the admin API switches the flag: PUT websocketUpgradeAllowed "true" allows the next upgrade, "false" denies it again', async (t) => {
   const admin = adminClient(() => sim.connector().admin);
   const R = `${subaccountPath({ regionHost: 'cf.sim.hana.ondemand.com', subaccount: SUBACCOUNT_A })}/systemMappings/virtualhost:3333/resources/-`;
