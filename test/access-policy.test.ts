@@ -178,3 +178,19 @@ t.test('no mappings deny every system', async (t) => {
   const none = createAccessPolicy([]);
   t.equal(none.check('virtualhost', 3333, '/').reason, 'no HTTP/HTTPS system mapping for virtual host virtualhost:3333 (systems: none)');
 });
+
+t.test('checkUpgrade: a WebSocket upgrade needs websocketUpgradeAllowed on the deciding resource', async (t) => {
+  const upgrades = createAccessPolicy([
+    system('chat', 80, [resource('/', {}), resource('/ws/', { websocketUpgradeAllowed: true }), resource('/ws/admin', { enabled: false, websocketUpgradeAllowed: true })]),
+  ]);
+  t.same(summary(upgrades.checkUpgrade('chat', 80, '/ws/room')), allowed('/ws/room', '/ws/'), 'a resource with the flag allows it');
+  t.same(summary(upgrades.checkUpgrade('chat', 80, '/ws/a/../room')), allowed('/ws/room', '/ws/'), 'after normalisation');
+  t.same(summary(upgrades.checkUpgrade('chat', 80, '/other')), denied('/other'), 'a resource without the flag denies the upgrade');
+  t.same(summary(upgrades.check('chat', 80, '/other')), allowed('/other', '/'), '… while a plain request to the same path is allowed');
+  t.same(summary(upgrades.checkUpgrade('chat', 80, '/ws/admin/x')), denied('/ws/admin/x'), 'a suspended resource denies, flag or not');
+  t.same(summary(upgrades.checkUpgrade('nowhere', 80, '/ws/')), noSystem('/ws/'), 'an unknown system is denied as for requests');
+  t.same(summary(upgrades.checkUpgrade('chat', 80, '/a%zz')), badPath('/a%zz'));
+  const refused = upgrades.checkUpgrade('chat', 80, '/other');
+  t.match(refused.reason, /^WebSocket upgrade not allowed: \/ \[path and sub-paths\] of system chat:80 allows \/other but not an upgrade/);
+  t.match(upgrades.checkUpgrade('chat', 80, '/ws/x').reason, /\/ws\/ \[path and sub-paths\] of system chat:80 allows the WebSocket upgrade to \/ws\/x/);
+});

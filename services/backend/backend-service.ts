@@ -1,6 +1,7 @@
 // The "on-premise" system behind the Cloud Connector: the blog's Hello World server plus the
 // diagnostic routes tests use to see what arrived (echo), to provoke answers (status, delay,
-// redirect) and to move large bodies both ways (bytes, upload). Builds the app; never listens.
+// redirect), to move large bodies both ways (bytes, upload), and WebSocket echo (/ws/echo).
+// Builds the app; never listens.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -8,6 +9,7 @@ import { Type } from '@sinclair/typebox';
 import { fastifyListenerOptions } from '../shared/http-listener.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { patternSha256, patternStream } from './byte-pattern.js';
+import { addWebSocketRoutes } from './websocket-routes.js';
 
 export interface BackendOptions {
   /** Shown in every echo answer, so a test can tell which backend a request reached. */
@@ -152,6 +154,9 @@ export function buildBackend(opts: BackendOptions): FastifyInstance {
 
   // Which connection a request came on (the connector's pooled backend connections).
   app.get('/connection', async (request) => ({ backend: name, remotePort: request.socket.remotePort }));
+
+  // WebSocket: /ws/echo and /ws/headers (websocket-routes.ts).
+  addWebSocketRoutes(app, name);
 
   return app;
 }

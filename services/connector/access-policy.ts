@@ -1,6 +1,7 @@
 // The Cloud Connector's access control (sap-contract.md §4.1, §4.2) as plain data in, a decision
 // out: which system mapping a virtual host:port names, and whether a path is allowed by its
-// resources. Pure: no I/O, no fastify, no http. Every decision explains itself in `reason`.
+// resources (for a WebSocket upgrade also whether the resource allows one). Pure: no I/O, no
+// fastify, no http. Every decision explains itself in `reason`.
 //
 // Simulator choices where the contract says UNCONFIRMED (one place, listed in the README):
 //   - virtual host compared case-insensitively (DNS semantics); resource ids case-sensitively;
@@ -24,6 +25,11 @@ export interface AccessPolicy {
   findTcpSystem(virtualHost: string, virtualPort: number): SystemMapping | undefined;
   /** System, then path normalisation, then resources. `rawPath` excludes the query string. */
   check(virtualHost: string, virtualPort: number, rawPath: string): AccessDecision;
+  /**
+   * A WebSocket upgrade: check(), then the deciding resource's `websocketUpgradeAllowed` (§4.2).
+   * A resource that allows the path but not the upgrade denies it like a path no resource allows.
+   */
+  checkUpgrade(virtualHost: string, virtualPort: number, rawPath: string): AccessDecision;
 }
 
 interface HttpSystem {
@@ -63,8 +69,21 @@ export function createAccessPolicy(mappings: readonly SystemMapping[]): AccessPo
     return http.get(`${virtualHost.toLowerCase()}:${virtualPort}`);
   }
 
-  return {
+  const policy: AccessPolicy = {
     findSystem: (virtualHost, virtualPort) => findHttp(virtualHost, virtualPort)?.mapping,
+
+    checkUpgrade(virtualHost, virtualPort, rawPath) {
+      const d = policy.check(virtualHost, virtualPort, rawPath);
+      if (!d.allowed) return d;
+      const { mapping, resource, path } = d;
+      if (resource.websocketUpgradeAllowed !== true) {
+        return {
+          allowed: false, code: 'SCC_ACCESS_DENIED_RESOURCE', mapping, resource, path,
+          reason: `WebSocket upgrade not allowed: ${describeResource(resource)} of system ${systemName(mapping)} allows ${path} but not an upgrade (websocketUpgradeAllowed is false)`,
+        };
+      }
+      return { ...d, reason: `${describeResource(resource)} of system ${systemName(mapping)} allows the WebSocket upgrade to ${path}` };
+    },
 
     findTcpSystem(virtualHost, virtualPort) {
       const host = virtualHost.toLowerCase();
@@ -102,6 +121,7 @@ export function createAccessPolicy(mappings: readonly SystemMapping[]): AccessPo
       return { allowed: true, mapping, resource, path, reason: `${describeResource(resource)} of system ${name} allows ${path}` };
     },
   };
+  return policy;
 }
 
 function compileSystem(mapping: SystemMapping): HttpSystem {

@@ -20,6 +20,8 @@ import { BackendForwarder } from './backend-forwarder.js';
 import { createPrincipalCertificates, type PrincipalCertificates } from './principal-certificates.js';
 import { connectTcp, handleRequest, type HandlerContext } from './request-handler.js';
 import { ConnectorActivity } from './connector-activity.js';
+import { forwardUpgrade } from './upgrade-forwarder.js';
+import { isUpgradeStream } from '../shared/upgrade-protocol.js';
 import { SubaccountRuntime, subaccountKey, type RuntimeContext } from './subaccount-runtime.js';
 import type { TunnelClient } from './tunnel-client.js';
 
@@ -109,7 +111,9 @@ export async function buildConnector(source: ConfigStore | Config, opts: Connect
           sendError(res, simError('SCC_BACKEND_UNREACHABLE', {}, err));
         }
       },
-      onConnect: (stream, headers) => void connectTcp(handlers, rt, stream, String(headers[':authority'] ?? '')),
+      // CONNECT streams: WebSocket upgrades (upgrade-forwarder.ts) or TCP for SOCKS5.
+      onConnect: (stream, headers) => (isUpgradeStream(headers) ? forwardUpgrade(rt, stream, headers)
+        : void connectTcp(handlers, rt, stream, String(headers[':authority'] ?? ''))),
     }));
   }
 

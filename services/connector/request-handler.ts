@@ -122,7 +122,7 @@ function ruleOf(resource: Resource): string {
   return rule;
 }
 
-function splitAuthority(authority: string): { virtualHost: string; virtualPort: number } {
+export function splitAuthority(authority: string): { virtualHost: string; virtualPort: number } {
   const colon = authority.lastIndexOf(':');
   return colon > 0
     ? { virtualHost: authority.slice(0, colon), virtualPort: Number(authority.slice(colon + 1)) }

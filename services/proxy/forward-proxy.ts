@@ -31,11 +31,11 @@ export interface ForwardProxyOptions {
 type Target = Extract<ReturnType<typeof parseProxyTarget>, { ok: true }>;
 type Allowed = Extract<TokenDecision, { ok: true }>;
 
-const PROXY_AUTHENTICATE = { 'proxy-authenticate': 'Bearer realm="SAP BTP Connectivity (scc-sim)"' };
-const WWW_AUTHENTICATE = { 'www-authenticate': 'Bearer realm="SAP BTP Connectivity (scc-sim)", error="invalid_token"' };
+export const PROXY_AUTHENTICATE = { 'proxy-authenticate': 'Bearer realm="SAP BTP Connectivity (scc-sim)"' };
+export const WWW_AUTHENTICATE = { 'www-authenticate': 'Bearer realm="SAP BTP Connectivity (scc-sim)", error="invalid_token"' };
 
 /** Headers that never leave the proxy: its own credentials, the SAP routing headers, our internal ones. */
-function dropForTunnel(name: string): boolean {
+export function dropForTunnel(name: string): boolean {
   return name === 'proxy-authorization' || name.startsWith('sap-connectivity-') || name.startsWith(INTERNAL_HEADER_PREFIX);
 }
 
@@ -182,13 +182,13 @@ export function createForwardProxy({ registry, verify, checkPrincipal, logger, t
 }
 
 /** A stream that ended without an answer: the tunnel was lost, or only this stream was reset while the tunnel stays up. */
-function streamError(session: ClientHttp2Session, stream: ClientHttp2Stream, cause?: Error): SimError {
+export function streamError(session: ClientHttp2Session, stream: ClientHttp2Stream, cause?: Error): SimError {
   if (session.destroyed || session.closed) return simError('SCC_TUNNEL_BROKEN', {}, cause);
   return simError('SCC_TUNNEL_STREAM_RESET', { reason: h2ErrorName(stream.rstCode) }, cause);
 }
 
 /** The location ID header: absent and empty are the default location (''). */
-function locationOf(v: string | string[] | undefined): string {
+export function locationOf(v: string | string[] | undefined): string {
   if (v === undefined) return '';
   return (typeof v === 'string' ? v : v[0] ?? '').trim();
 }

@@ -14,6 +14,7 @@ import { liveDirectories } from './live-directories.js';
 import { destinationServicePlugin } from '../destination/destination-service.js';
 import { diConnectionsPlugin } from '../di/di-connections.js';
 import { createForwardProxy } from './forward-proxy.js';
+import { createUpgradeForwarder } from './upgrade-forwarder.js';
 import { createPrincipalCheck } from './principal-check.js';
 import { registerStatusPage } from '../cockpit/status-page.js';
 import { loadSigningKeys, type SigningKeys } from '../xsuaa/token-keys.js';
@@ -100,9 +101,12 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
     gateway: () => ({ host: publicHost, port: bound?.httpPort ?? config.proxy.httpPort }),
   });
 
+  const checkPrincipal = createPrincipalCheck(userVerifier);
   const httpProxy = createForwardProxy({
-    registry, verify: (t) => verifier.verify(t), checkPrincipal: createPrincipalCheck(userVerifier), logger, timeouts: config.proxy,
+    registry, verify: (t) => verifier.verify(t), checkPrincipal, logger, timeouts: config.proxy,
   });
+  // WebSocket upgrades through the same proxy port, with the same checks (upgrade-forwarder.ts).
+  httpProxy.on('upgrade', createUpgradeForwarder({ server: httpProxy, registry, verify: (t) => verifier.verify(t), checkPrincipal, logger }));
   const tunnelEndpoint = createTunnelEndpoint({ config: () => current, registry, logger });
   const unsubscribe = opts.store?.subscribe((next) => {
     const previous = current;
