@@ -27,6 +27,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# Static files of the pages (tsc copies none): dist/ serves them from the source path.
+COPY services/cockpit/public ./services/cockpit/public
 # Writable by the service user: the admin API persists config changes back (temp file + rename).
 COPY --chown=node:node config ./config
 # Writable by the service user: the simulator CA is created once in .scc-sim/ca and reused.
