@@ -113,6 +113,17 @@ t.test('the sample button, pressed with the keyboard, sends a real request throu
   await browser.screenshot(page, 'cockpit-sample-request');
 });
 
+t.test('a request to a suspended resource shows red with 403 and the rule', async (t) => {
+  await sim.connector('berlin').suspendResource('virtualhost', 3333, '/');
+  t.teardown(() => sim.connector('berlin').resumeResource('virtualhost', 3333, '/'));
+  const res = await proxyRequest(sim.ports.httpPort, { url: 'http://virtualhost:3333/echo/suspended', token, location: 'BERLIN' });
+  t.equal(res.status, 403);
+  const row = await rowFor('virtualhost:3333/echo/suspended', 403);
+  t.match(row, { location: 'BERLIN', connector: 'berlin', verdict: 'resource-denied', rowClass: 'bad', color: 'rgb(187, 0, 0)' });
+  await page.waitForFunction(() => document.querySelector('article.location[data-location="BERLIN"] .last.bad')?.textContent?.includes('403 resource-denied'), { timeout: SECOND });
+  await browser.screenshot(page, 'cockpit-resource-denied');
+});
+
 t.test('filters by location ID and by verdict', async (t) => {
   await proxyRequest(sim.ports.httpPort, { url: 'http://virtualhost:3333/echo/filter', token, location: 'PARIS' });
   await rowFor('virtualhost:3333/echo/filter', 503);

@@ -112,7 +112,7 @@
       el('td', { class: 'connector' }, e.connector || '—'), el('td', { class: 'request' }, describe(e)),
       el('td', { class: 'verdict' }, e.verdict), el('td', { class: 'status' }, e.status),
       el('td', {}, Math.round(e.durationMs)), el('td', { class: 'user' }, e.user || ''),
-      el('td', { class: 'rule' }, e.code ? `${e.rule} (${e.code})` : e.rule), el('td', { class: 'subaccount' }, e.subaccount || ''));
+      el('td', { class: 'rule' }, e.code ? `${e.rule} (${e.code})` : e.rule), el('td', { class: 'sub' }, e.subaccount || ''));
   }
 
   function renderTraffic() {
