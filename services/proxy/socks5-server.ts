@@ -199,7 +199,7 @@ function serve(socket: net.Socket, opts: Socks5ServerOptions, timeoutMs: number,
     if (opts.traffic === undefined) return;
     const durationMs = performance.now() - started;
     opts.traffic.record({
-      time: new Date(Date.now() - durationMs).toISOString(), protocol: 'TCP', method: 'CONNECT',
+      time: Date.now() - durationMs, protocol: 'TCP', method: 'CONNECT',
       subaccount: subaccount || undefined, locationId: o.locationId ?? locationId, connector: o.connector,
       virtualHost: target?.host, virtualPort: target?.port, verdict: o.verdict, rule, status: o.status, durationMs,
     });

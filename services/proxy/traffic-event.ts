@@ -64,6 +64,6 @@ export function verdictOf(err: SimError): TrafficVerdict {
   return err.statusCode >= 500 ? 'failed' : 'refused';
 }
 
-function arrival(durationMs: number): string {
-  return new Date(Date.now() - durationMs).toISOString();
+function arrival(durationMs: number): number {
+  return Date.now() - durationMs;
 }

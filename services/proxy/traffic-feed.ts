@@ -13,8 +13,8 @@ export type TrafficVerdict =
 export interface TrafficEvent {
   /** Increases by one per event in this process. */
   id: number;
-  /** When the request arrived (ISO 8601). */
-  time: string;
+  /** When the request arrived (epoch ms: a number is cheaper to make than a date string on every request). */
+  time: number;
   protocol: 'HTTP' | 'TCP';
   /** Known once a token was accepted. */
   subaccount?: string;
@@ -59,7 +59,9 @@ export class TrafficFeed extends EventEmitter {
   /** Keeps the event (the oldest is dropped beyond `capacity`) and emits it as 'traffic'. */
   record(r: TrafficRecord): void {
     this.#id += 1;
-    const event: TrafficEvent = { id: this.#id, ...r };
+    // The record is the caller's fresh object: it becomes the event in place, no copy per request.
+    const event = r as TrafficEvent;
+    event.id = this.#id;
     if (this.#ring.length < this.capacity) this.#ring.push(event);
     else this.#ring[this.#next] = event;
     this.#next = (this.#next + 1) % this.capacity;

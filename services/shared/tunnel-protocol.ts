@@ -33,9 +33,24 @@ export function decisionValue(verdict: ConnectorVerdict, rule: string): string {
   return `${verdict} ${encodeURIComponent(rule)}`;
 }
 
+export interface ConnectorDecision { readonly verdict: ConnectorVerdict; readonly rule: string }
+
+/** Decoded values: the same few (one per resource) come back on every request. Bounded. */
+const decoded = new Map<string, ConnectorDecision | undefined>();
+const MAX_DECODED = 512;
+
 /** Reads a DECISION_HEADER value; undefined when there is none or it is not one. */
-export function readDecision(value: string | string[] | undefined): { verdict: ConnectorVerdict; rule: string } | undefined {
+export function readDecision(value: string | string[] | undefined): ConnectorDecision | undefined {
   if (typeof value !== 'string') return undefined;
+  const known = decoded.get(value);
+  if (known !== undefined || decoded.has(value)) return known;
+  const decision = decodeDecision(value);
+  if (decoded.size >= MAX_DECODED) decoded.clear();
+  decoded.set(value, decision);
+  return decision;
+}
+
+function decodeDecision(value: string): ConnectorDecision | undefined {
   const space = value.indexOf(' ');
   const verdict = space < 0 ? value : value.slice(0, space);
   if (!VERDICTS.has(verdict)) return undefined;
