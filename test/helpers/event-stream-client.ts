@@ -17,6 +17,8 @@ export interface EventStreamClient {
   events: ServerSentEvent[];
   /** The first event (already received or yet to come) for which `match` is true. */
   waitFor(match: (e: ServerSentEvent) => boolean, timeoutMs?: number, what?: string): Promise<ServerSentEvent>;
+  /** Resolves once the raw text (comments included) contains `text`. */
+  waitForText(text: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -26,10 +28,12 @@ export function openEventStream(url: string): Promise<EventStreamClient> {
       let raw = '';
       let pending = '';
       const events: ServerSentEvent[] = [];
+      const textWaiters = new Set<{ text: string; done: () => void }>();
       const waiters = new Set<{ match: (e: ServerSentEvent) => boolean; done: (e: ServerSentEvent) => void }>();
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         raw += chunk;
+        for (const w of [...textWaiters]) if (raw.includes(w.text)) { textWaiters.delete(w); w.done(); }
         pending += chunk;
         let end: number;
         while ((end = pending.indexOf('\n\n')) >= 0) {
@@ -59,6 +63,14 @@ export function openEventStream(url: string): Promise<EventStreamClient> {
             const timer = setTimeout(() => { waiters.delete(w); fail(new Error(`no ${what} within ${timeoutMs} ms`)); }, timeoutMs);
             const w = { match, done: (e: ServerSentEvent) => { clearTimeout(timer); done(e); } };
             waiters.add(w);
+          });
+        },
+        waitForText(text, timeoutMs = 5000) {
+          if (raw.includes(text)) return Promise.resolve();
+          return new Promise((done, fail) => {
+            const timer = setTimeout(() => { textWaiters.delete(w); fail(new Error(`no ${JSON.stringify(text)} within ${timeoutMs} ms`)); }, timeoutMs);
+            const w = { text, done: () => { clearTimeout(timer); done(); } };
+            textWaiters.add(w);
           });
         },
         async close() {
