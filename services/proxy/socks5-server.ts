@@ -210,6 +210,7 @@ function serve(socket: net.Socket, opts: Socks5ServerOptions, timeoutMs: number,
     log.info({ state, awaitingConnect }, 'socks5 handshake timed out');
     if (state === 'handshake' && awaitingConnect) {
       state = 'closing';
+      record({ verdict: 'failed', status: 504 }, `no answer to the CONNECT within ${timeoutMs} ms`);
       socket.end(connectReply(REP.HOST_UNREACHABLE), () => socket.destroy());
       return;
     }
