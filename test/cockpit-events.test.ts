@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { startSimulator } from '../src/simulator.js';
 import { DECISION_HEADER } from '../services/shared/tunnel-protocol.js';
 import { openEventStream, type ServerSentEvent } from './helpers/event-stream-client.js';
-import { proxyRequest } from './helpers/proxy-client.js';
+import { proxyRequest, rawRequest } from './helpers/proxy-client.js';
 import { sapSocksConnect } from './helpers/socks-client.js';
 
 const file = fileURLToPath(new URL('../../config/examples/two-locations.yaml', import.meta.url));
@@ -146,6 +146,26 @@ t.test('a closed stream leaves no listener behind', async (t) => {
   // The server sees the close on its socket a moment later: wait for the last listener to go.
   if (sim.proxy.traffic.listenerCount('traffic') > before[2]!) await once(sim.proxy.traffic, 'removeListener');
   t.same(counts(), before, 'all gone after the client closed');
+});
+
+t.test('GET / is the page, its script and style come from /cockpit/, and the policy allows only its own origin', async (t) => {
+  const page = await fetch(`${sim.urls.tokenService}/`);
+  t.equal(page.status, 200);
+  t.match(page.headers.get('content-type'), /^text\/html/);
+  t.match(page.headers.get('content-security-policy'), /default-src 'self'/);
+  const html = await page.text();
+  t.match(html, '<script src="/cockpit/cockpit.js" defer></script>');
+  t.notMatch(html, /https?:\/\//, 'no absolute URL in the page');
+  for (const [file, type] of [['cockpit.js', /javascript/], ['cockpit.css', /^text\/css/]] as const) {
+    const res = await fetch(`${sim.urls.tokenService}/cockpit/${file}`);
+    t.equal(res.status, 200, file);
+    t.match(res.headers.get('content-type'), type, `${file} content type`);
+  }
+  for (const path of ['/cockpit/../package.json', '/cockpit/%2e%2e/%2e%2e/%2e%2e/package.json', '/cockpit/..%2f..%2f..%2fpackage.json']) {
+    const res = await rawRequest(sim.ports.tokenServicePort, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    t.not(res.status, 200, `${path}: nothing outside public/ (${res.status})`);
+    t.notMatch(res.text(), /"name": "scc-sim"/);
+  }
 });
 
 t.test('GET /status still answers the connected connectors as JSON', async (t) => {

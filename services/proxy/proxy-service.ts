@@ -165,9 +165,9 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
   }
 
   return {
-    registry, traffic, verifier, keys, app,
-    showAdminUrls(next) { adminUrls = next; }, httpProxy, tunnelEndpoint, socks5, tokenServiceUrl,
+    registry, traffic, verifier, keys, app, httpProxy, tunnelEndpoint, socks5, tokenServiceUrl,
     ca, userVerifier, tokenServiceHttps, tokenServiceHttpsUrl,
+    showAdminUrls(next) { adminUrls = next; },
     async listen(ports: Partial<ProxyPorts> = {}) {
       const host = config.proxy.host;
       const want = { ...pick(config), ...ports };
