@@ -15,7 +15,11 @@ import { sapSocksConnect } from './helpers/socks-client.js';
 
 const file = fileURLToPath(new URL('../../config/examples/two-locations.yaml', import.meta.url));
 // From an object: the admin changes below stay in memory, the example file is left alone.
-const sim = await startSimulator(parse(readFileSync(file, 'utf8')));
+const config = parse(readFileSync(file, 'utf8'));
+// A business user and an app client for the password grant: a propagated user shows in the events.
+config.subaccounts[0].clients.push({ clientid: 'sb-cockpit-app!t1', clientsecret: 'cockpit-app-secret', service: 'xsuaa' });
+config.subaccounts[0].users = [{ name: 'alice', password: 'alice-password' }];
+const sim = await startSimulator(config);
 t.teardown(() => sim.close());
 const token = await sim.token();
 const subaccount = sim.credentials.subaccount;
@@ -73,6 +77,25 @@ t.test('no token, cookie or credential appears in the stream', async (t) => {
   for (const s of [token, token.split('.')[2]!, ...secrets, 'query-secret-9', 'scc-sim-connectivity-secret', 'cloud-password']) {
     t.notOk(raw.includes(s), `${s.slice(0, 24)}… is not in the stream`);
   }
+});
+
+t.test('a propagated user is named; neither token is in the stream', async (t) => {
+  const stream = await openEventStream(events);
+  t.teardown(() => stream.close());
+  const grant = await fetch(`${sim.urls.tokenService}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from('sb-cockpit-app!t1:cockpit-app-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', username: 'alice', password: 'alice-password' }),
+  });
+  t.equal(grant.status, 200);
+  const alice = (await grant.json() as { access_token: string }).access_token;
+  const res = await proxyRequest(sim.ports.httpPort, {
+    url: 'http://virtualhost:3333/echo/user', token, location: 'WALLDORF', headers: { 'sap-connectivity-authentication': `Bearer ${alice}` },
+  });
+  t.equal(res.status, 200);
+  const e = (await stream.waitFor(traffic((x) => x.path === '/echo/user'), 1000, 'the user\'s request')).json();
+  t.equal(e.user, 'alice');
+  for (const s of [alice, token, 'alice-password', 'cockpit-app-secret']) t.notOk(stream.raw().includes(s), `${s.slice(0, 16)}… is not in the stream`);
 });
 
 t.test('every refusal has its verdict and reason', async (t) => {
