@@ -29,6 +29,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /app/dist ./dist
 # The connector's admin pages (HTML/CSS/JS; tsc does not copy them): found at run time next to dist/.
 COPY services/connector/admin/pages ./services/connector/admin/pages
+# Static files of the pages (tsc copies none): dist/ serves them from the source path.
+COPY services/cockpit/public ./services/cockpit/public
 # Writable by the service user: the admin API persists config changes back (temp file + rename).
 COPY --chown=node:node config ./config
 # Writable by the service user: the simulator CA is created once in .scc-sim/ca and reused.

@@ -155,9 +155,10 @@ function printBanner(urls: { httpProxy: string; tokenService: string; tokenServi
     '', 'scc-sim is up.',
     `  HTTP proxy     ${urls.httpProxy}`,
     `  SOCKS5 proxy   ${urls.socks5Proxy}   (authentication method 0x80)`,
-    `  token service  ${urls.tokenService}/oauth/token   (JWKS: /token_keys, status: ${urls.tokenService}/)`,
+    `  token service  ${urls.tokenService}/oauth/token   (JWKS: /token_keys, status JSON: /status)`,
     `                 ${urls.tokenServiceHttps}/oauth/token   (CA: ${urls.caFile})`,
     `  tunnel         ${urls.tunnel}`,
+    `  cockpit        ${urls.tokenService}/   (live connectors and traffic in the browser)`,
   ];
   for (const c of config.connectors) {
     lines.push(`  connector      ${c.name}: admin API ${admin[c.name]?.url ?? '(not started)'}   (user ${c.adminUser}; CA: ${urls.caFile})`);

@@ -107,6 +107,7 @@ export async function startSimulator(input: Config | object | string | ConfigSto
     await withTimeout(Promise.all(connectors.map((c) => c.waitConnected())), opts.connectTimeoutMs ?? 10_000,
       'not every connector could open its tunnel to the proxy');
     const handles = new Map(connectors.map((c) => [c.name, connectorHandle(c, () => admin[c.name])]));
+    proxy.showAdminUrls(() => Object.fromEntries(Object.entries(admin).map(([name, e]) => [name, e.url])));
 
     const clientsOf = (config: Config) => config.subaccounts.flatMap((s) => s.clients.map((c) => ({ ...c, subaccount: s.subaccount })));
     const clients = clientsOf(store.config);

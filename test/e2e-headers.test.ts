@@ -28,7 +28,7 @@ t.test('Proxy-Authorization, SAP-Connectivity-* and x-scc-sim-* headers never re
   const { res, seen } = await echo(t, {
     'sap-connectivity-technical-authentication': `Bearer ${token}`,
     'sap-connectivity-consumeraccount': 'some-account',
-    'x-scc-sim-rule': 'forged rule',
+    'x-scc-sim-decision': 'allowed forged',
     'x-scc-sim-anything': 'forged',
   });
   t.equal(seen['proxy-authorization'], undefined, 'no Proxy-Authorization');

@@ -15,6 +15,7 @@ import { startSimulator } from '../src/simulator.js';
 import { mapping, SUBACCOUNT_A, world } from './helpers/configs.js';
 import { adminClient, subaccountPath } from './helpers/admin-client.js';
 import { beforeDeadline } from './helpers/deadline.js';
+import { openEventStream, type ServerSentEvent } from './helpers/event-stream-client.js';
 import { LOCATION_HEADER, proxyRequest, rawRequest } from './helpers/proxy-client.js';
 
 const LOCATION = 'LOC-WS';
@@ -310,6 +311,27 @@ t.test('a backend that takes the connection and never answers the upgrade: 504 a
   t.equal(r.status, 504);
   t.equal(r.body, `Gateway Timeout: the backend system did not answer within ${SILENT_TIMEOUT_MS} ms\n`);
 });
+
+t.test('the cockpit\'s live traffic shows each upgrade: 101 allowed with its rule, 403 resource-denied, 407 token-refused', async (t) => {
+  const stream = await openEventStream(`${sim.urls.tokenService}/cockpit/events`);
+  t.teardown(() => stream.close());
+  const traffic = (path: string, status: number) => (e: ServerSentEvent) => {
+    if (e.event !== 'traffic') return false;
+    const x = e.json();
+    return x.path === path && x.status === status;
+  };
+  const { ws } = await open('ws://virtualhost:3333/ws/echo?secret=1');
+  const up = (await stream.waitFor(traffic('/ws/echo', 101), 2000, 'the 101 event')).json();
+  t.match(up, { method: 'GET', locationId: LOCATION, virtualHost: 'virtualhost', virtualPort: 3333, verdict: 'allowed', status: 101 });
+  t.match(up.rule, /^\/ws\/ .*WebSocket upgrade allowed/);
+  ws.terminate();
+  await refused('ws://virtualhost:3333/echo', { token });
+  t.match((await stream.waitFor(traffic('/echo', 403), 2000, 'the 403 event')).json(), { verdict: 'resource-denied', code: 'SCC_ACCESS_DENIED_RESOURCE' });
+  await refused('ws://virtualhost:3333/ws/echo', {});
+  t.match((await stream.waitFor((e) => e.event === 'traffic' && e.json().status === 407, 2000, 'the 407 event')).json(), { verdict: 'token-refused' });
+  t.notOk(stream.events.some((e) => e.data.includes(token) || e.data.includes('secret=1')), 'no token, no query string');
+});
+
 
 t.test('a backend that goes away closes the client', async (t) => {
   const { ws, closed } = await open('ws://doomed-host:3333/ws/echo');

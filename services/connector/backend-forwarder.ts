@@ -17,7 +17,7 @@ import { httpProxy } from './http-proxy-module.js';
 import type { ForwardTarget } from './forward-targets.js';
 import type { SimError } from '../shared/errors.js';
 import { MAX_HEADER_COUNT, PARSER_MAX_HEADERS_COUNT, tooManyHeaders } from '../shared/header-limits.js';
-import { RULE_HEADER, nextHopHeaders } from '../shared/tunnel-protocol.js';
+import { DECISION_HEADER, nextHopHeaders } from '../shared/tunnel-protocol.js';
 import { BAD_RESPONSE_CODE, TOO_MANY_HEADERS_CODE, coded, errorFor, timeoutError } from './backend-failures.js';
 import { isOwnedHeader } from './owned-headers.js';
 
@@ -86,7 +86,7 @@ export class BackendForwarder {
     try {
       res.writeHead(status, headers);
     } catch (err) {
-      for (const name of res.getHeaderNames()) if (name !== RULE_HEADER) res.removeHeader(name);
+      for (const name of res.getHeaderNames()) if (name !== DECISION_HEADER) res.removeHeader(name);
       return refuse(proxyRes, req, coded(`a header cannot be forwarded (${(err as Error).message})`, BAD_RESPONSE_CODE));
     }
     // The backend dying mid-body must reach the client as an error, never as a hang.

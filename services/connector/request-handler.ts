@@ -8,7 +8,8 @@ import type { Resource } from '../shared/config-schema.js';
 import { sendError, simError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { decodePrincipal, PRINCIPAL_HEADER, type Principal } from '../shared/principal-header.js';
-import { RULE_HEADER } from '../shared/tunnel-protocol.js';
+import { DECISION_HEADER, decisionValue, type ConnectorVerdict } from '../shared/tunnel-protocol.js';
+import type { AccessDeniedCode } from './access-policy.js';
 import type { BackendForwarder } from './backend-forwarder.js';
 import { EMPTY_CLIENT_CERT, usesClientCertificate } from './principal-certificates.js';
 import { recordRequest } from './recent-requests.js';
@@ -38,7 +39,7 @@ export function handleRequest(ctx: HandlerContext, rt: SubaccountRuntime, req: H
   if (!decision.allowed) {
     s.audit.accessDenied({ virtualHost, virtualPort, path: rawPath, method, reason: decision.reason, user });
     const err = simError(decision.code, { virtualHost, virtualPort, path: rawPath, reason: decision.reason });
-    res.setHeader(RULE_HEADER, decision.reason);
+    res.setHeader(DECISION_HEADER, decisionValue(VERDICT_OF[decision.code], decision.reason));
     sendError(res, err);
     const durationMs = performance.now() - started;
     recordRequest(rt.recent, performance.timeOrigin + started, method, virtualHost, virtualPort, rawPath, err.statusCode, durationMs, false, decision.reason, user);
@@ -49,7 +50,7 @@ export function handleRequest(ctx: HandlerContext, rt: SubaccountRuntime, req: H
   }
   s.audit.accessAllowed({ virtualHost, virtualPort, path: rawPath, method, reason: decision.reason, user });
   const rule = ruleOf(decision.resource);
-  res.setHeader(RULE_HEADER, rule);
+  res.setHeader(DECISION_HEADER, allowedValue(decision.resource, rule));
   const { mapping } = decision;
   const target = s.targets.get(mapping);
   if (target === undefined) return sendError(res, simError('SCC_BACKEND_UNREACHABLE'));
@@ -92,7 +93,7 @@ export async function connectTcp(ctx: HandlerContext, rt: SubaccountRuntime, str
   if (!mapping) {
     const reason = `no TCP system mapping for ${virtualHost}:${virtualPort}`;
     s.audit.accessDenied({ ...entry, reason });
-    stream.respond({ ':status': 403, [RULE_HEADER]: reason }, { endStream: true });
+    stream.respond({ ':status': 403, [DECISION_HEADER]: decisionValue('unmapped-system', reason) }, { endStream: true });
     logger.info({ ...entry, decision: 'denied', rule: reason, status: 403 }, 'access denied');
     return;
   }
@@ -100,7 +101,7 @@ export async function connectTcp(ctx: HandlerContext, rt: SubaccountRuntime, str
   s.audit.accessAllowed({ ...entry, reason: rule });
   rt.active += 1;
   stream.once('close', () => { rt.active -= 1; });
-  const status = await forwardTcp(stream, mapping, virtualPort, logger);
+  const status = await forwardTcp(stream, mapping, virtualPort, logger, decisionValue('allowed', rule));
   logger.info({ ...entry, decision: 'allowed', rule, status, durationMs: performance.now() - started }, 'TCP connection opened');
 }
 
@@ -120,6 +121,21 @@ function ruleOf(resource: Resource): string {
     rules.set(resource, rule);
   }
   return rule;
+}
+
+export const VERDICT_OF: Record<AccessDeniedCode, ConnectorVerdict> = {
+  SCC_ACCESS_DENIED_SYSTEM: 'unmapped-system', SCC_ACCESS_DENIED_RESOURCE: 'resource-denied', SCC_BAD_PATH: 'bad-path',
+};
+
+const allowedValues = new WeakMap<Resource, string>();
+/** The DECISION_HEADER value of a request a resource allowed, encoded once per resource. */
+function allowedValue(resource: Resource, rule: string): string {
+  let value = allowedValues.get(resource);
+  if (value === undefined) {
+    value = decisionValue('allowed', rule);
+    allowedValues.set(resource, value);
+  }
+  return value;
 }
 
 export function splitAuthority(authority: string): { virtualHost: string; virtualPort: number } {

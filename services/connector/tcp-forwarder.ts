@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { constants as h2c, type ServerHttp2Stream } from 'node:http2';
 import type { SystemMapping } from '../shared/config-schema.js';
 import type { Logger } from '../shared/logger.js';
+import { DECISION_HEADER } from '../shared/tunnel-protocol.js';
 
 /** The internal port for a virtual port: ranges map offset by offset (`low-high` on both sides). */
 export function internalPort(mapping: SystemMapping, virtualPort: number): number {
@@ -15,7 +16,8 @@ export function internalPort(mapping: SystemMapping, virtualPort: number): numbe
   return lHigh === lLow ? lLow : lLow + (virtualPort - vLow);
 }
 
-export function forwardTcp(stream: ServerHttp2Stream, mapping: SystemMapping, virtualPort: number, log: Logger): Promise<number> {
+/** `decision`: the DECISION_HEADER value sent with the 200 (tunnel-protocol.ts). */
+export function forwardTcp(stream: ServerHttp2Stream, mapping: SystemMapping, virtualPort: number, log: Logger, decision?: string): Promise<number> {
   const port = internalPort(mapping, virtualPort);
   const host = mapping.localHost;
   return new Promise((resolve) => {
@@ -31,7 +33,7 @@ export function forwardTcp(stream: ServerHttp2Stream, mapping: SystemMapping, vi
       clearTimeout(timer);
       connected = true;
       if (stream.destroyed) return void socket.destroy();
-      stream.respond({ ':status': 200 });
+      stream.respond(decision === undefined ? { ':status': 200 } : { ':status': 200, [DECISION_HEADER]: decision });
       stream.pipe(socket);
       socket.pipe(stream);
       resolve(200);

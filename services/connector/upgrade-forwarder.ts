@@ -17,13 +17,13 @@ import type { SystemMapping } from '../shared/config-schema.js';
 import { simError, type SimError } from '../shared/errors.js';
 import { MAX_HEADER_BYTES } from '../shared/header-limits.js';
 import { decodePrincipal, PRINCIPAL_HEADER, type Principal } from '../shared/principal-header.js';
-import { RULE_HEADER, nextHopHeaders } from '../shared/tunnel-protocol.js';
+import { DECISION_HEADER, decisionValue, nextHopHeaders } from '../shared/tunnel-protocol.js';
 import { UPGRADE_HEADER, UPGRADE_PATH_HEADER } from '../shared/upgrade-protocol.js';
 import { coded, errorFor, timeoutError, BAD_RESPONSE_CODE } from './backend-failures.js';
 import { isOwnedHeader } from './owned-headers.js';
 import { EMPTY_CLIENT_CERT, usesClientCertificate } from './principal-certificates.js';
 import { recordRequest } from './recent-requests.js';
-import { splitAuthority } from './request-handler.js';
+import { splitAuthority, VERDICT_OF } from './request-handler.js';
 import type { SubaccountRuntime } from './subaccount-runtime.js';
 
 const METHOD = 'GET'; // RFC 6455 §4.1: the opening handshake is a GET (the proxy sends only those)
@@ -52,7 +52,7 @@ export function forwardUpgrade(rt: SubaccountRuntime, stream: ServerHttp2Stream,
 
   const deny = (err: SimError, reason: string) => {
     s.audit.accessDenied({ ...entry, reason });
-    respondError(stream, err, reason);
+    respondError(stream, err, decisionValue(VERDICT_OF[err.code as keyof typeof VERDICT_OF] ?? 'resource-denied', reason));
     const durationMs = record(err.statusCode, false, reason);
     logger.info({ ...entry, upgrade: protocol, decision: 'denied', rule: reason, status: err.statusCode, durationMs }, 'access denied');
   };
@@ -61,6 +61,7 @@ export function forwardUpgrade(rt: SubaccountRuntime, stream: ServerHttp2Stream,
     return deny(simError(decision.code, { virtualHost, virtualPort, path: rawPath, reason: decision.reason }), decision.reason);
   }
   const rule = `${decision.resource.id} (${decision.resource.exactMatchOnly ? 'path only' : 'path and sub-paths'}, WebSocket upgrade allowed)`;
+  const allowed = decisionValue('allowed', rule);
   s.audit.accessAllowed({ ...entry, reason: decision.reason });
   const { mapping } = decision;
   rt.active += 1;
@@ -78,7 +79,7 @@ export function forwardUpgrade(rt: SubaccountRuntime, stream: ServerHttp2Stream,
   const dial = (extra: Readonly<Record<string, string>> | undefined) => {
     if (stream.destroyed) return;
     if (extra) Object.assign(headers, extra);
-    openBackend(stream, mapping, decision.path + query, headers, rule, (status, err) => {
+    openBackend(stream, mapping, decision.path + query, headers, allowed, (status, err) => {
       const durationMs = record(status, true, rule);
       if (err) logger.warn({ ...entry, upgrade: protocol, err: err.cause, code: err.code }, 'backend call failed');
       if (logger.isLevelEnabled('info')) {
@@ -92,7 +93,7 @@ export function forwardUpgrade(rt: SubaccountRuntime, stream: ServerHttp2Stream,
   if (!(cert instanceof Promise)) return dial(cert);
   cert.then(dial, (err) => {
     logger.error({ virtualHost, virtualPort, user, err }, 'could not issue the principal propagation certificate');
-    respondError(stream, simError('SCC_PRINCIPAL_CERTIFICATE_FAILED', {}, err), rule);
+    respondError(stream, simError('SCC_PRINCIPAL_CERTIFICATE_FAILED', {}, err), allowed);
   });
 }
 
@@ -101,7 +102,7 @@ export function forwardUpgrade(rt: SubaccountRuntime, stream: ServerHttp2Stream,
  * 101 (then piped), the backend's other status (answered as it is), or the error sent instead.
  */
 function openBackend(stream: ServerHttp2Stream, mapping: SystemMapping, path: string, headers: http.OutgoingHttpHeaders,
-  rule: string, done: (status: number, err?: SimError) => void): void {
+  decision: string, done: (status: number, err?: SimError) => void): void {
   const secure = mapping.protocol === 'HTTPS';
   const host = mapping.localHost;
   const options: https.RequestOptions = {
@@ -117,7 +118,7 @@ function openBackend(stream: ServerHttp2Stream, mapping: SystemMapping, path: st
     if (decided) return;
     decided = true;
     const err = errorFor(e, mapping);
-    respondError(stream, err, rule);
+    respondError(stream, err, decision);
     done(err.statusCode, err);
   };
   const req = (secure ? https : http).request(options);
@@ -139,7 +140,7 @@ function openBackend(stream: ServerHttp2Stream, mapping: SystemMapping, path: st
       return fail(coded(`status ${status} is not a final HTTP status (200-599)`, BAD_RESPONSE_CODE));
     }
     try {
-      stream.respond({ ...nextHopHeaders(res.headers), ':status': status, [RULE_HEADER]: rule });
+      stream.respond({ ...nextHopHeaders(res.headers), ':status': status, [DECISION_HEADER]: decision });
     } catch (e) {
       decided = false;
       res.destroy();
@@ -156,7 +157,7 @@ function openBackend(stream: ServerHttp2Stream, mapping: SystemMapping, path: st
     if (decided || stream.destroyed) return void socket.destroy();
     decided = true;
     try {
-      stream.respond({ ...nextHopHeaders(res.headers), ':status': 200, [UPGRADE_HEADER]: String(res.headers.upgrade ?? headers.upgrade), [RULE_HEADER]: rule });
+      stream.respond({ ...nextHopHeaders(res.headers), ':status': 200, [UPGRADE_HEADER]: String(res.headers.upgrade ?? headers.upgrade), [DECISION_HEADER]: decision });
     } catch (e) {
       socket.destroy();
       decided = false;
@@ -183,13 +184,14 @@ function pipeBoth(stream: ServerHttp2Stream, socket: Socket): void {
 }
 
 /** An error answer on the CONNECT stream (the proxy writes it to the client as HTTP/1.1). */
-function respondError(stream: ServerHttp2Stream, err: SimError, rule: string): void {
+/** `decision` is the DECISION_HEADER value (tunnel-protocol.ts) the proxy's traffic feed reads. */
+function respondError(stream: ServerHttp2Stream, err: SimError, decision: string): void {
   if (stream.destroyed) return;
   if (stream.headersSent) return void stream.close(h2c.NGHTTP2_INTERNAL_ERROR);
   const body = `${err.message}\n`;
   stream.respond({
     ':status': err.statusCode, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body),
-    'x-internal-error-code': err.code, [RULE_HEADER]: rule,
+    'x-internal-error-code': err.code, [DECISION_HEADER]: decision,
   });
   stream.end(body);
 }

@@ -10,9 +10,11 @@ import { sendError, simError, type SimError } from '../shared/errors.js';
 import { MAX_HEADER_COUNT, PARSER_MAX_HEADERS_COUNT, tooManyHeaders } from '../shared/header-limits.js';
 import { answerClientError, listenerOptions, type ListenerTimeouts } from '../shared/http-listener.js';
 import { PRINCIPAL_HEADER } from '../shared/principal-header.js';
-import { INTERNAL_HEADER_PREFIX, RULE_HEADER, h2ErrorName, nextHopHeaders } from '../shared/tunnel-protocol.js';
+import { DECISION_HEADER, INTERNAL_HEADER_PREFIX, h2ErrorName, nextHopHeaders, readDecision } from '../shared/tunnel-protocol.js';
 import { parseProxyTarget } from './absolute-url.js';
 import type { PrincipalCheck, PrincipalDecision } from './principal-check.js';
+import type { TrafficFeed } from './traffic-feed.js';
+import { proxiedRecord, refusedRecord } from './traffic-event.js';
 import type { TunnelRegistry } from './tunnel-registry.js';
 import type { TokenDecision } from '../xsuaa/token-verifier.js';
 
@@ -26,6 +28,8 @@ export interface ForwardProxyOptions {
   logger: Logger;
   /** Head, request and keep-alive timeouts of the listener (the config's `proxy` section). */
   timeouts: ListenerTimeouts;
+  /** Where every answered request is recorded for the cockpit's live traffic. */
+  traffic?: TrafficFeed;
 }
 
 type Target = Extract<ReturnType<typeof parseProxyTarget>, { ok: true }>;
@@ -43,7 +47,7 @@ function isInternal(name: string): boolean {
   return name.startsWith(INTERNAL_HEADER_PREFIX);
 }
 
-export function createForwardProxy({ registry, verify, checkPrincipal, logger, timeouts }: ForwardProxyOptions): http.Server {
+export function createForwardProxy({ registry, verify, checkPrincipal, logger, timeouts, traffic }: ForwardProxyOptions): http.Server {
   const log = logger.child({ component: 'http-proxy' });
   const server = http.createServer({ ...listenerOptions(timeouts), requireHostHeader: false, noDelay: true } as http.ServerOptions, onRequest);
   server.maxHeadersCount = PARSER_MAX_HEADERS_COUNT;
@@ -156,7 +160,12 @@ export function createForwardProxy({ registry, verify, checkPrincipal, logger, t
       // pipe, not pipeline: pipeline allocates an AbortController per call and aborts it on
       // finish (a DOMException with a stack trace) — measurable on this path (npm run bench).
       stream.pipe(res);
-      stream.once('end', () => logged(status, { rule: h[RULE_HEADER] }));
+      stream.once('end', () => {
+        logged(status, { rule: readDecision(h[DECISION_HEADER])?.rule });
+        traffic?.record(proxiedRecord(req.method!, {
+          subaccount: decision.subaccount, locationId, connector: tunnel.connectorName, virtualHost: target.host, virtualPort: target.port, path: target.path, user,
+        }, h, status, ms(started)));
+      });
     });
     stream.on('error', (err) => {
       if (!res.headersSent) fail(req, res, started, streamError(tunnel.session, stream, err), { subaccount: decision.subaccount, locationId, err });
@@ -178,6 +187,7 @@ export function createForwardProxy({ registry, verify, checkPrincipal, logger, t
     if (log.isLevelEnabled('info')) log.info({ method: req.method, ...ctx, status: err.statusCode, code: err.code, durationMs: ms(started) }, 'refused');
     sendError(res, err, headers);
     req.resume();
+    traffic?.record(refusedRecord(req, err, ctx, ms(started)));
   }
 }
 

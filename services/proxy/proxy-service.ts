@@ -16,7 +16,7 @@ import { diConnectionsPlugin } from '../di/di-connections.js';
 import { createForwardProxy } from './forward-proxy.js';
 import { createUpgradeForwarder } from './upgrade-forwarder.js';
 import { createPrincipalCheck } from './principal-check.js';
-import { registerStatusPage } from '../cockpit/status-page.js';
+import { registerCockpit } from '../cockpit/cockpit-page.js';
 import { loadSigningKeys, type SigningKeys } from '../xsuaa/token-keys.js';
 import { registerTokenService } from '../xsuaa/token-service.js';
 import { tenantHostNames } from '../xsuaa/tenant-host.js';
@@ -24,6 +24,7 @@ import { createTokenVerifier, type TokenVerifier } from '../xsuaa/token-verifier
 import { createSocks5Server, REP } from './socks5-server.js';
 import { openTcpOverTunnel } from './tunnel-connect.js';
 import { createTunnelEndpoint } from './tunnel-endpoint.js';
+import { TrafficFeed } from './traffic-feed.js';
 import { TunnelRegistry } from './tunnel-registry.js';
 import { createUserTokenVerifier, type UserTokenVerifier } from '../xsuaa/user-token-verifier.js';
 
@@ -37,6 +38,10 @@ export interface ProxyPorts {
 
 export interface ProxyService {
   readonly registry: TunnelRegistry;
+  /** Every request through the HTTP and SOCKS5 proxies, for the cockpit's live traffic. */
+  readonly traffic: TrafficFeed;
+  /** Tells the cockpit where each connector's admin server is (by connector name). */
+  showAdminUrls(urls: () => Record<string, string>): void;
   readonly verifier: TokenVerifier;
   /** The token signing key (its public half is the bindings' `verificationkey`). */
   readonly keys: SigningKeys;
@@ -78,6 +83,9 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
   const clientDirectory = directories.clients;
   let current = config;
   const registry = new TunnelRegistry();
+  registry.setMaxListeners(0); // each open cockpit page listens
+  const traffic = new TrafficFeed();
+  let adminUrls: () => Record<string, string> = () => ({});
   const publicHost = config.proxy.publicHost ?? (config.proxy.host === '0.0.0.0' || config.proxy.host === '::' ? '127.0.0.1' : config.proxy.host);
   let bound: ProxyPorts | undefined;
   const tokenServiceUrl = () => `http://${publicHost}:${bound?.tokenServicePort ?? config.proxy.tokenServicePort}`;
@@ -91,7 +99,12 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
     ...fastifyListenerOptions(config.proxy),
   });
   await registerTokenService(app, { keys, config, clientDirectory, issuerBaseUrl: tokenServiceUrl, userTokenVerifier: userVerifier, userDirectory: directories.users });
-  await registerStatusPage(app, { config: () => current, registry, urls: () => urls() });
+  await registerCockpit(app, {
+    config: () => current, registry, traffic, urls: () => urls(), adminUrls: () => adminUrls(),
+    onConfigChange: opts.store ? (listener) => opts.store!.subscribe(() => listener()) : undefined,
+    tokenServiceUrl,
+    forwardProxy: () => ({ host: wildcardHost(config.proxy.host) ? '127.0.0.1' : config.proxy.host, port: bound?.httpPort ?? config.proxy.httpPort }),
+  });
   const sharedOpts = { keys, config, clientDirectory, issuerBaseUrl: tokenServiceUrl };
   const destinationVerifier = createTokenVerifier({ ...sharedOpts, accept: 'destination' });
   const anyVerifier = createTokenVerifier({ ...sharedOpts, accept: 'any' });
@@ -103,10 +116,10 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
 
   const checkPrincipal = createPrincipalCheck(userVerifier);
   const httpProxy = createForwardProxy({
-    registry, verify: (t) => verifier.verify(t), checkPrincipal, logger, timeouts: config.proxy,
+    registry, verify: (t) => verifier.verify(t), checkPrincipal, logger, timeouts: config.proxy, traffic,
   });
   // WebSocket upgrades through the same proxy port, with the same checks (upgrade-forwarder.ts).
-  httpProxy.on('upgrade', createUpgradeForwarder({ server: httpProxy, registry, verify: (t) => verifier.verify(t), checkPrincipal, logger }));
+  httpProxy.on('upgrade', createUpgradeForwarder({ server: httpProxy, registry, verify: (t) => verifier.verify(t), checkPrincipal, logger, traffic }));
   const tunnelEndpoint = createTunnelEndpoint({ config: () => current, registry, logger });
   const unsubscribe = opts.store?.subscribe((next) => {
     const previous = current;
@@ -124,7 +137,7 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
     logger.info('subaccounts, clients, users and destinations changed: applied');
   });
   const socks5 = createSocks5Server({
-    logger: logger.child({ component: 'socks5' }),
+    logger: logger.child({ component: 'socks5' }), traffic,
     authenticate: async (jwt) => {
       const d = await verifier.verify(jwt);
       return d.ok ? { ok: true, subaccount: d.subaccount } : { ok: false, reason: d.reason };
@@ -156,8 +169,9 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
   }
 
   return {
-    registry, verifier, keys, app, httpProxy, tunnelEndpoint, socks5, tokenServiceUrl,
+    registry, traffic, verifier, keys, app, httpProxy, tunnelEndpoint, socks5, tokenServiceUrl,
     ca, userVerifier, tokenServiceHttps, tokenServiceHttpsUrl,
+    showAdminUrls(next) { adminUrls = next; },
     async listen(ports: Partial<ProxyPorts> = {}) {
       const host = config.proxy.host;
       const want = { ...pick(config), ...ports };
@@ -178,6 +192,10 @@ export async function buildProxy(config: Config, opts: ProxyOptions = {}): Promi
       await app.close();
     },
   };
+}
+
+function wildcardHost(host: string): boolean {
+  return ['0.0.0.0', '::', ''].includes(host);
 }
 
 function pick(config: Config): ProxyPorts {

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { pipeline, type Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { silentLogger } from '../shared/logger.js';
+import type { TrafficFeed, TrafficVerdict } from './traffic-feed.js';
 import {
   Socks5Handshake, methodChoice, authReply, connectReply,
   SAP_AUTH_METHOD, NO_ACCEPTABLE_METHOD, COMMAND_CONNECT, type HandshakeEvent,
@@ -25,7 +26,10 @@ export type RepCode = (typeof REP)[keyof typeof REP];
 
 export type AuthResult = { ok: true; subaccount: string } | { ok: false; reason: string };
 export interface ConnectContext { subaccount: string; locationId: string; host: string; port: number }
-export type ConnectResult = { ok: true; stream: Duplex } | { ok: false; rep: number; reason: string };
+/** `connector`, `rule`, `status` and `verdict` are for the live traffic (traffic-feed.ts). */
+export type ConnectResult =
+  | { ok: true; stream: Duplex; connector?: string; rule?: string }
+  | { ok: false; rep: number; reason: string; connector?: string; status?: number; verdict?: TrafficVerdict };
 
 export interface Socks5ServerOptions {
   authenticate(jwt: string): AuthResult | Promise<AuthResult>;
@@ -33,6 +37,8 @@ export interface Socks5ServerOptions {
   logger?: Logger;
   /** Time allowed from accept until the relay starts (auth and connect included). Default 10000. */
   handshakeTimeoutMs?: number;
+  /** Where every CONNECT (relayed or refused) is recorded for the cockpit's live traffic. */
+  traffic?: TrafficFeed;
 }
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -49,6 +55,7 @@ export function createSocks5Server(opts: Socks5ServerOptions): net.Server {
 }
 
 type State = 'handshake' | 'closing' | 'relaying' | 'closed';
+interface Outcome { verdict: TrafficVerdict; status: number; connector?: string; locationId?: string }
 
 function serve(socket: net.Socket, opts: Socks5ServerOptions, timeoutMs: number, baseLog: Logger): void {
   const log = baseLog.child({ remoteAddress: socket.remoteAddress, remotePort: socket.remotePort });
@@ -58,6 +65,9 @@ function serve(socket: net.Socket, opts: Socks5ServerOptions, timeoutMs: number,
   let subaccount = '';
   let locationId = '';
   let queue = Promise.resolve();
+  const started = performance.now();
+  let greeted = false;
+  let target: { host: string; port: number } | undefined;
   const timer = setTimeout(onTimeout, timeoutMs);
 
   socket.on('error', (err) => log.debug({ err }, 'socks5 client socket error'));
@@ -92,6 +102,7 @@ function serve(socket: net.Socket, opts: Socks5ServerOptions, timeoutMs: number,
     if (state !== 'handshake') return;
     switch (event.type) {
       case 'greeting':
+        greeted = true;
         if (event.methods.includes(SAP_AUTH_METHOD)) socket.write(methodChoice(SAP_AUTH_METHOD));
         else refuse(methodChoice(NO_ACCEPTABLE_METHOD), 'client offers no SAP authentication method 0x80', { methods: event.methods });
         return;
@@ -122,7 +133,7 @@ function serve(socket: net.Socket, opts: Socks5ServerOptions, timeoutMs: number,
       result = { ok: false, reason: 'authentication error' };
     }
     if (state !== 'handshake') return;
-    if (!result.ok) return refuse(authReply(false), result.reason, { locationId: location });
+    if (!result.ok) return refuse(authReply(false), result.reason, { locationId: location }, { verdict: 'token-refused', status: 407, locationId: location });
     subaccount = result.subaccount;
     locationId = location;
     socket.write(authReply(true));
@@ -130,6 +141,7 @@ function serve(socket: net.Socket, opts: Socks5ServerOptions, timeoutMs: number,
 
   async function onConnect(host: string, port: number, rest: Buffer): Promise<void> {
     const ctx: ConnectContext = { subaccount, locationId, host, port };
+    target = { host, port };
     let result: ConnectResult;
     awaitingConnect = true;
     try {
@@ -145,8 +157,12 @@ function serve(socket: net.Socket, opts: Socks5ServerOptions, timeoutMs: number,
     }
     if (!result.ok) {
       const rep = result.rep >= 1 && result.rep <= 0xff ? result.rep : REP.FAILURE;
-      return refuse(connectReply(rep), result.reason, { ...ctx, rep });
+      const noConnector = rep === REP.NETWORK_UNREACHABLE;
+      return refuse(connectReply(rep), result.reason, { ...ctx, rep }, {
+        verdict: result.verdict ?? (noConnector ? 'no-connector' : 'failed'), status: result.status ?? (noConnector ? 503 : 502), connector: result.connector,
+      });
     }
+    record({ verdict: 'allowed', status: 200, connector: result.connector }, result.rule ?? '');
     relay(result.stream, rest, ctx);
   }
 
@@ -168,9 +184,10 @@ function serve(socket: net.Socket, opts: Socks5ServerOptions, timeoutMs: number,
   }
 
   /** Sends the failure reply (if any), stops the handshake, and lets the socket close. */
-  function refuse(reply: Buffer | undefined, reason: string, fields: Record<string, unknown> = {}): void {
+  function refuse(reply: Buffer | undefined, reason: string, fields: Record<string, unknown> = {}, outcome?: Outcome): void {
     if (state !== 'handshake') return;
     state = 'closing';
+    if (greeted) record(outcome ?? { verdict: 'refused', status: 400 }, reason);
     log.info({ ...fields, reason }, 'socks5 handshake refused');
     // Keep reading (and discarding) so the peer's FIN is seen and unread data causes no RST.
     socket.resume();
@@ -178,11 +195,22 @@ function serve(socket: net.Socket, opts: Socks5ServerOptions, timeoutMs: number,
     else socket.end();
   }
 
+  function record(o: Outcome, rule: string): void {
+    if (opts.traffic === undefined) return;
+    const durationMs = performance.now() - started;
+    opts.traffic.record({
+      time: Date.now() - durationMs, protocol: 'TCP', method: 'CONNECT',
+      subaccount: subaccount || undefined, locationId: o.locationId ?? locationId, connector: o.connector,
+      virtualHost: target?.host, virtualPort: target?.port, verdict: o.verdict, rule, status: o.status, durationMs,
+    });
+  }
+
   function onTimeout(): void {
     if (state === 'closed' || state === 'relaying') return;
     log.info({ state, awaitingConnect }, 'socks5 handshake timed out');
     if (state === 'handshake' && awaitingConnect) {
       state = 'closing';
+      record({ verdict: 'failed', status: 504 }, `no answer to the CONNECT within ${timeoutMs} ms`);
       socket.end(connectReply(REP.HOST_UNREACHABLE), () => socket.destroy());
       return;
     }

@@ -17,12 +17,14 @@ import type { Logger } from '../shared/logger.js';
 import { sendError, simError, type SimError } from '../shared/errors.js';
 import { MAX_HEADER_COUNT, tooManyHeaders } from '../shared/header-limits.js';
 import { PRINCIPAL_HEADER } from '../shared/principal-header.js';
-import { INTERNAL_HEADER_PREFIX, nextHopHeaders } from '../shared/tunnel-protocol.js';
+import { DECISION_HEADER, INTERNAL_HEADER_PREFIX, nextHopHeaders, readDecision } from '../shared/tunnel-protocol.js';
 import { UPGRADE_HEADER, UPGRADE_PATH_HEADER } from '../shared/upgrade-protocol.js';
 import type { TokenDecision } from '../xsuaa/token-verifier.js';
 import { parseProxyTarget } from './absolute-url.js';
 import { dropForTunnel, LOCATION_HEADER, locationOf, PROXY_AUTHENTICATE, streamError, WWW_AUTHENTICATE } from './forward-proxy.js';
 import type { PrincipalCheck } from './principal-check.js';
+import type { TrafficFeed } from './traffic-feed.js';
+import { proxiedRecord, refusedRecord } from './traffic-event.js';
 import type { TunnelRegistry } from './tunnel-registry.js';
 
 export interface UpgradeForwarderOptions {
@@ -32,6 +34,8 @@ export interface UpgradeForwarderOptions {
   verify: (token: string) => TokenDecision | Promise<TokenDecision>;
   checkPrincipal?: PrincipalCheck;
   logger: Logger;
+  /** The cockpit's live traffic: every upgrade is recorded as the forward proxy records requests. */
+  traffic?: TrafficFeed;
 }
 
 type Upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -64,7 +68,7 @@ function switchingHead(h: IncomingHttpHeaders): string {
   return `${head}\r\n`;
 }
 
-export function createUpgradeForwarder({ server, registry, verify, checkPrincipal, logger }: UpgradeForwarderOptions): Upgrade {
+export function createUpgradeForwarder({ server, registry, verify, checkPrincipal, logger, traffic }: UpgradeForwarderOptions): Upgrade {
   const log = logger.child({ component: 'http-proxy' });
 
   return (req, duplex, head) => {
@@ -150,8 +154,11 @@ export function createUpgradeForwarder({ server, registry, verify, checkPrincipa
       return refuse(simError('SCC_TUNNEL_BROKEN', {}, err), { subaccount, locationId, err });
     }
     const ctx = { subaccount, locationId, virtualHost: target.host, virtualPort: target.port, method: req.method, path: target.path, user, upgrade: 'websocket' };
-    const logged = (status: number, extra: Record<string, unknown> = {}) => {
-      if (log.isLevelEnabled('info')) log.info({ ...ctx, status, durationMs: ms(started), ...extra }, 'proxied');
+    const logged = (status: number, h: IncomingHttpHeaders) => {
+      if (log.isLevelEnabled('info')) log.info({ ...ctx, status, durationMs: ms(started), rule: readDecision(h[DECISION_HEADER])?.rule }, 'proxied');
+      traffic?.record(proxiedRecord(req.method!, {
+        subaccount, locationId, connector: tunnel.connectorName, virtualHost: target.host, virtualPort: target.port, path: target.path, user,
+      }, h, status, ms(started)));
     };
     let answered = false;
     // Before the answer: the client leaving cancels the stream (the connector drops its backend call).
@@ -175,7 +182,7 @@ export function createUpgradeForwarder({ server, registry, verify, checkPrincipa
         socket.write(switchingHead(h));
         if (head.length > 0) stream.write(head);
         relay(stream, socket);
-        socket.once('close', () => logged(101, { rule: h['x-scc-sim-rule'] }));
+        logged(101, h); // the upgrade is answered now; the WebSocket itself may live for hours
         return;
       }
       // An ordinary answer: the connector's refusal (403 …) or the backend's own non-101 answer.
@@ -183,7 +190,7 @@ export function createUpgradeForwarder({ server, registry, verify, checkPrincipa
       res.writeHead(status, nextHopHeaders(h, isInternal));
       stream.pipe(res);
       stream.once('close', () => { if (!stream.readableEnded) socket.destroy(); });
-      res.once('finish', () => logged(status, { rule: h['x-scc-sim-rule'] }));
+      res.once('finish', () => logged(status, h));
     });
   }
 
@@ -191,6 +198,7 @@ export function createUpgradeForwarder({ server, registry, verify, checkPrincipa
     ctx: Record<string, unknown>, headers: Record<string, string> = {}): void {
     if (log.isLevelEnabled('info')) log.info({ method: req.method, ...ctx, status: err.statusCode, code: err.code, durationMs: ms(started) }, 'refused');
     sendError(res, err, headers);
+    traffic?.record(refusedRecord(req, err, ctx, ms(started)));
   }
 }
 

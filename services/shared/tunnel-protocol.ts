@@ -16,8 +16,52 @@ export const HEADER_CONNECTOR = 'x-scc-connector-name';
  * the connector strips them before the backend, so none is ever seen outside the tunnel.
  */
 export const INTERNAL_HEADER_PREFIX = 'x-scc-sim-';
-/** Response header (connector → proxy only) naming the access rule that decided, for the proxy's log. */
-export const RULE_HEADER = 'x-scc-sim-rule';
+/**
+ * Response header (connector → proxy only): the connector's access decision, for the proxy's log
+ * and the cockpit's live traffic: `<verdict> <rule>`, the rule percent-encoded (it names paths and
+ * hosts, which may hold any character). The proxy strips it before the client sees the answer.
+ */
+export const DECISION_HEADER = 'x-scc-sim-decision';
+
+/** What the connector decided: allowed, or refused because no system mapping names the virtual host, or by the resources, or the path. */
+export type ConnectorVerdict = 'allowed' | 'unmapped-system' | 'resource-denied' | 'bad-path';
+
+const VERDICTS: ReadonlySet<string> = new Set<ConnectorVerdict>(['allowed', 'unmapped-system', 'resource-denied', 'bad-path']);
+
+/** The DECISION_HEADER value for a verdict and the rule (or reason) behind it. */
+export function decisionValue(verdict: ConnectorVerdict, rule: string): string {
+  return `${verdict} ${encodeURIComponent(rule)}`;
+}
+
+export interface ConnectorDecision { readonly verdict: ConnectorVerdict; readonly rule: string }
+
+/** Decoded values: the same few (one per resource) come back on every request. Bounded. */
+const decoded = new Map<string, ConnectorDecision | undefined>();
+const MAX_DECODED = 512;
+
+/** Reads a DECISION_HEADER value; undefined when there is none or it is not one. */
+export function readDecision(value: string | string[] | undefined): ConnectorDecision | undefined {
+  if (typeof value !== 'string') return undefined;
+  const known = decoded.get(value);
+  if (known !== undefined || decoded.has(value)) return known;
+  const decision = decodeDecision(value);
+  if (decoded.size >= MAX_DECODED) decoded.clear();
+  decoded.set(value, decision);
+  return decision;
+}
+
+function decodeDecision(value: string): ConnectorDecision | undefined {
+  const space = value.indexOf(' ');
+  const verdict = space < 0 ? value : value.slice(0, space);
+  if (!VERDICTS.has(verdict)) return undefined;
+  let rule = '';
+  try {
+    rule = space < 0 ? '' : decodeURIComponent(value.slice(space + 1));
+  } catch {
+    rule = value.slice(space + 1);
+  }
+  return { verdict: verdict as ConnectorVerdict, rule };
+}
 
 /** Flow-control windows large enough that a single stream is not throttled by window updates. */
 export const TUNNEL_H2_SETTINGS: Settings = {
