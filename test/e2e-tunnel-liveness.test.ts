@@ -7,11 +7,12 @@
 // `scc-sim connector` process sent SIGSTOP; the tunables are left at their defaults (proxy section).
 import t, { type Test } from 'tap';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfigFile } from '../services/shared/config-load.js';
+import { loadConfigFile, parseConfig } from '../services/shared/config-load.js';
 import { buildConnector } from '../services/connector/connector-service.js';
 import { startCli } from './helpers/cli-process.js';
 import { faultWorld, type FaultWorld } from './helpers/connector-process.js';
@@ -124,4 +125,26 @@ t.test('a connector whose proxy freezes (SIGSTOP) drops the tunnel within second
   proxy.child.kill('SIGCONT');
   await beforeDeadline(connector.waitConnected(), DEADLINE_MS, 'the tunnel again');
   t.equal(connector.tunnel.state, 'connected');
+});
+
+t.test('a proxy that takes the connection and never answers the Upgrade: the dial is given up within seconds and tried again', async (t) => {
+  const silent = net.createServer((socket) => { socket.on('error', () => {}); socket.resume(); });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const dials: net.Socket[] = [];
+  t.teardown(() => new Promise<void>((resolve) => { for (const d of dials) d.destroy(); silent.close(() => resolve()); }));
+  silent.on('connection', (s) => dials.push(s));
+  const log = captureLog('info');
+  const connector = await buildConnector(parseConfig(world({ backends: [] })), {
+    logger: log.logger, tunnel: { host: '127.0.0.1', port: (silent.address() as net.AddressInfo).port },
+  });
+  t.teardown(() => connector.close());
+  connector.start();
+  const said = await log.waitFor((l) => /the proxy did not answer the tunnel upgrade within 3000 ms; reconnecting in \d+ ms/.test(l.msg), DEADLINE_MS);
+  t.ok(said, 'the connector says why it dials again');
+  t.not(connector.tunnel.state, 'connected');
+  await beforeDeadline(new Promise<void>((resolve) => {
+    if (dials.length >= 2) return resolve();
+    silent.on('connection', () => { if (dials.length >= 2) resolve(); });
+  }), DEADLINE_MS, 'the second dial');
+  t.ok(dials[0]!.destroyed || dials[0]!.readableEnded || dials[0]!.closed, 'the first connection was given up');
 });

@@ -45,6 +45,7 @@ export class TunnelClient extends EventEmitter {
   backoff: Backoff;
   readonly #log: Logger;
   readonly #h2: http2.Http2Server;
+  readonly #liveness: TunnelLivenessSettings | undefined;
   #wanted = false;
   #failed = false;
   #attempt = 0;
@@ -57,6 +58,7 @@ export class TunnelClient extends EventEmitter {
     this.identity = opts.identity;
     this.backoff = opts.backoff;
     this.#log = opts.logger.child({ component: 'tunnel-client', connector: opts.identity.connectorName });
+    this.#liveness = opts.liveness;
     this.#h2 = http2.createServer(TUNNEL_SESSION_OPTIONS, opts.onRequest);
     // CONNECT streams (TCP over the tunnel, for SOCKS5) arrive as 'connect', not as requests.
     this.#h2.on('connect', (req: http2.Http2ServerRequest) => {
@@ -144,7 +146,16 @@ export class TunnelClient extends EventEmitter {
       host: id.host, port: id.port, path: TUNNEL_PATH, method: 'GET', agent: false, headers: upgradeHeaders(id),
     });
     this.#pending = req;
+    // A proxy that takes the connection and never answers the Upgrade must not keep this dial
+    // pending for ever: the same deadline as for its SETTINGS after the 101 (tunnelSettingsTimeoutMs).
+    const answerMs = this.#liveness?.tunnelSettingsTimeoutMs;
+    const deadline = answerMs === undefined ? undefined : setTimeout(() => {
+      this.#failedAttempt(req, `the proxy did not answer the tunnel upgrade within ${answerMs} ms`, ctx);
+      req.destroy();
+    }, answerMs);
+    req.once('close', () => clearTimeout(deadline));
     req.on('upgrade', (_res, socket, head) => {
+      clearTimeout(deadline);
       if (this.#pending !== req) return void socket.destroy(); // disconnected meanwhile
       this.#pending = undefined;
       this.#attempt = 0;
