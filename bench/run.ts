@@ -14,7 +14,7 @@
 // run those with --cpu-prof into BENCH_PROF_DIR, default /tmp/prof, and summarise the profiles).
 import { mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installCleanup, isStopping, stopAll } from './children.js';
 import { patternSha256, patternStream } from '../services/backend/byte-pattern.js';
@@ -222,7 +222,7 @@ async function main(): Promise<void> {
       for (const v of rotate(variants, r)) {
         round[v.name] = await measureLoad(tool, `${v.name} (round ${r + 1})`, v, services.backend.pid,
           { connections: settings.connections, seconds: settings.seconds, warmup: settings.warmup, threads: settings.threads }, dir);
-        if (v.name === 'scc-sim') windows.path = windows[`${v.name} (round ${r + 1})`];
+        windows[v.name] = windows[`${v.name} (round ${r + 1})`];
       }
       rounds.push(round);
       rssAfter.push(sccRss());
@@ -258,8 +258,10 @@ async function main(): Promise<void> {
   const profiles = settings.profile.size > 0 ? profilesSince(started) : [];
   for (const f of profiles) {
     log(`\nCPU profile ${f}`);
-    const w = windows.path;
-    log(summarise(f, w ? { top: 25, window: { ...w, label: 'the last measured small-GET window through scc-sim' }, requests: w.requests } : { top: 25 }).text);
+    // scc-sim's proxy/connector profiles are cut to its last small-GET window, a peer hop's to its chain's.
+    const chain = basename(f).startsWith('undici-') ? 'undici' : basename(f).startsWith('http-proxy-') ? 'http-proxy' : 'scc-sim';
+    const w = windows[chain];
+    log(summarise(f, w ? { top: 25, window: { ...w, label: `the last measured small-GET window through ${chain}` }, requests: w.requests } : { top: 25 }).text);
   }
   results.files = { ...results.files, ...Object.fromEntries(profiles.map((f, i) => [`profile${i}`, f])) };
   const json = join(dir, 'results.json');

@@ -36,9 +36,10 @@ export interface TunnelClientOptions {
 
 /**
  * Carriers live as long as the tunnel: no request or head deadline (the proxy's listener has its
- * own, the mappings' timeoutMs rule the backend side); idle ones are closed by the proxy first.
+ * own, the mappings' timeoutMs rule the backend side); idle ones are closed by the proxy (no
+ * keep-alive timer here: Node would arm one per response).
  */
-const CARRIER_TIMEOUTS = { headersTimeoutMs: 0, requestTimeoutMs: 0, keepAliveTimeoutMs: 60_000 };
+const CARRIER_TIMEOUTS = { headersTimeoutMs: 0, requestTimeoutMs: 0, keepAliveTimeoutMs: 0 };
 
 /** How long disconnect() waits for the proxy to close the socket before closing it itself. */
 const DISCONNECT_WAIT_MS = 3_000;
