@@ -5,7 +5,7 @@
 // both hops — then p50 at one connection, 1,000 concurrent connections, 1 GiB streamed both ways
 // with peak RSS, prints the verdict against the targets (issue 10) and writes it all as JSON.
 //
-// Environment: BENCH_LOG_LEVEL (warn), BENCH_SECONDS (8), BENCH_WARMUP (2), BENCH_ROUNDS (2: each
+// Environment: BENCH_LOG_LEVEL (warn), BENCH_SECONDS (8), BENCH_WARMUP (2), BENCH_ROUNDS (3: each
 // variant measured once per round, the order rotated), BENCH_CONNECTIONS (64), BENCH_LAT_SECONDS (4:
 // the one-connection phase), BENCH_MANY_CONNECTIONS (1000), BENCH_MANY_SECONDS (4),
 // BENCH_THREADS (1), BENCH_TRANSFER_BYTES (1073741824), BENCH_PHASES (rps,latency,transfer,many: in this order),
@@ -35,7 +35,7 @@ const settings = {
   logLevel: env.BENCH_LOG_LEVEL || 'warn',
   seconds: int('BENCH_SECONDS', 8),
   warmup: int('BENCH_WARMUP', 2),
-  rounds: Math.max(1, int('BENCH_ROUNDS', 2)),
+  rounds: Math.max(1, int('BENCH_ROUNDS', 3)),
   connections: int('BENCH_CONNECTIONS', 64),
   latSeconds: int('BENCH_LAT_SECONDS', 4),
   manyConnections: int('BENCH_MANY_CONNECTIONS', 1000),
