@@ -1,6 +1,7 @@
 // The HTTP forward proxy (default port 20003): token check, tunnel choice by (subaccount,
 // location ID), header hygiene, and streaming of both bodies through the tunnel — as HTTP/1.1 on
-// one of its pooled carrier streams (tunnel-pool.ts). This is the hot path: no framework, no per-request allocation beyond the essentials.
+// one of its pooled carrier streams (tunnel-pool.ts). This is the hot path: no framework, no
+// per-request allocation beyond the essentials.
 // Principal propagation (principal-check.ts) costs two header reads when no user is propagated.
 import http from 'node:http';
 import type { ClientHttp2Session } from 'node:http2';
