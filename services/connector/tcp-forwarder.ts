@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { constants as h2c, type ServerHttp2Stream } from 'node:http2';
 import type { SystemMapping } from '../shared/config-schema.js';
 import type { Logger } from '../shared/logger.js';
+import { carrierWrites } from '../shared/tunnel-carrier.js';
 
 /** The internal port for a virtual port: ranges map offset by offset (`low-high` on both sides). */
 export function internalPort(mapping: SystemMapping, virtualPort: number): number {
@@ -31,6 +32,7 @@ export function forwardTcp(stream: ServerHttp2Stream, mapping: SystemMapping, vi
       clearTimeout(timer);
       connected = true;
       if (stream.destroyed) return void socket.destroy();
+      carrierWrites(stream);
       stream.respond({ ':status': 200 });
       stream.pipe(socket);
       socket.pipe(stream);
