@@ -2,8 +2,8 @@
 // each one's CPU and RSS can be read from /proc), waits until the connector is connected, and
 // gets an access token with `scc-sim token`.
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { exited, spawnTracked, stop } from './children.js';
 import type { BenchConfig } from './config.js';
 
@@ -20,13 +20,15 @@ export interface StartOptions {
   /** Roles to run with --cpu-prof. */
   profile: Set<string>;
   profDir: string;
+  /** Extra node flags for every service process (BENCH_NODE_ARGS). */
+  nodeArgs?: string[];
 }
 
 function spawnService(role: Role, extra: string[], opts: StartOptions): Service {
   const logFile = join(opts.dir, `${role}.log`);
   const fd = openSync(logFile, 'a');
   const nodeArgs = opts.profile.has(role) ? ['--cpu-prof', `--cpu-prof-dir=${opts.profDir}`, `--cpu-prof-name=${role}.${Date.now()}.cpuprofile`] : [];
-  const child = spawnTracked(process.execPath, [...nodeArgs, opts.cli, role, '--config', opts.config.file, ...extra], {
+  const child = spawnTracked(process.execPath, [...nodeArgs, ...(opts.nodeArgs ?? []), opts.cli, role, '--config', opts.config.file, ...extra], {
     stdio: ['ignore', fd, fd],
     env: { ...process.env, SCC_SIM_LOG_LEVEL: opts.config.logLevel },
   });
@@ -86,4 +88,46 @@ export async function getToken(cli: string, configFile: string): Promise<string>
   const token = out.trim();
   if (code !== 0 || token === '') throw new Error(`scc-sim token failed (exit ${code}): ${err.trim() || '(no output)'}`);
   return token;
+}
+
+/** A naive peer chain (bench/peer-chain.ts): its proxy hop and connector-like hop, two processes. */
+export interface PeerChain { name: 'undici' | 'http-proxy'; port: number; proxy: Service; connector: Service }
+
+function spawnPeerHop(opts: StartOptions, kind: PeerChain['name'], role: 'proxy' | 'connector', port: number, next: number): Promise<Service> {
+  const label = `${kind}-${role}`;
+  const logFile = join(opts.dir, `peer-${label}.log`);
+  const script = join(dirname(opts.cli), '..', 'bench', 'peer-chain.js');
+  const nodeArgs = opts.profile.has(label) ? ['--cpu-prof', `--cpu-prof-dir=${opts.profDir}`, `--cpu-prof-name=${label}.${Date.now()}.cpuprofile`] : [];
+  const child = spawnTracked(process.execPath, [...nodeArgs, ...(opts.nodeArgs ?? []), script, kind, role, String(port), String(next), opts.config.file],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new Error(`could not start ${label}`);
+  const svc: Service = { role: role as Role, child, pid: child.pid, logFile };
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (c: Buffer) => {
+      out += c;
+      appendFileSync(logFile, c);
+      if (/^READY \d+/m.test(out)) { child.stdout!.off('data', onData); child.stdout!.on('data', (d) => appendFileSync(logFile, d)); resolve(svc); }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (c) => { out += c; appendFileSync(logFile, c); });
+    child.once('exit', (code) => reject(new Error(`${label} exited (${code}) before it listened:\n${out}`)));
+  });
+}
+
+export async function startPeers(opts: StartOptions): Promise<PeerChain[]> {
+  const { peerPorts: p, ports } = opts.config;
+  const [uc, hc] = await Promise.all([
+    spawnPeerHop(opts, 'undici', 'connector', p.undiciConnector, ports.backend),
+    spawnPeerHop(opts, 'http-proxy', 'connector', p.httpProxyConnector, ports.backend),
+  ]);
+  const [up, hp] = await Promise.all([
+    spawnPeerHop(opts, 'undici', 'proxy', p.undiciProxy, p.undiciConnector),
+    spawnPeerHop(opts, 'http-proxy', 'proxy', p.httpProxyProxy, p.httpProxyConnector),
+  ]);
+  return [{ name: 'undici', port: p.undiciProxy, proxy: up, connector: uc }, { name: 'http-proxy', port: p.httpProxyProxy, proxy: hp, connector: hc }];
+}
+
+export async function stopPeers(peers: PeerChain[]): Promise<void> {
+  for (const c of peers) { await stop(c.proxy.child, 5000); await stop(c.connector.child, 5000); }
 }

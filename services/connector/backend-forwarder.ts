@@ -12,7 +12,7 @@
 // exchange (504 before the head, a cut body after it).
 import type http from 'node:http';
 import type { Socket } from 'node:net';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { TunnelRequest, TunnelResponse } from './request-handler.js';
 import { httpProxy } from './http-proxy-module.js';
 import type { ForwardTarget } from './forward-targets.js';
 import type { SimError } from '../shared/errors.js';
@@ -67,11 +67,11 @@ export class BackendForwarder {
         fail(coded('it switched protocols (101) although the request asked for no upgrade', BAD_RESPONSE_CODE));
       });
     });
-    this.#proxy.on('proxyRes', (proxyRes, req, res) => this.#respond(proxyRes, req, res as unknown as Http2ServerResponse));
+    this.#proxy.on('proxyRes', (proxyRes, req, res) => this.#respond(proxyRes, req, res as unknown as TunnelResponse));
   }
 
-  /** Writes the backend's answer on the HTTP/2 stream, or fails the exchange when it cannot be forwarded. */
-  #respond(proxyRes: http.IncomingMessage, req: http.IncomingMessage, res: Http2ServerResponse): void {
+  /** Writes the backend's answer to the proxy (a carrier's HTTP/1.1 response or an HTTP/2 stream), or fails the exchange when it cannot be forwarded. */
+  #respond(proxyRes: http.IncomingMessage, req: http.IncomingMessage, res: TunnelResponse): void {
     const status = proxyRes.statusCode ?? 0;
     // HTTP/1.1 allows any three digits; HTTP/2 carries 200-599 only (1xx are interim, and Node's
     // client delivers only 101 here).
@@ -90,18 +90,19 @@ export class BackendForwarder {
       return refuse(proxyRes, req, coded(`a header cannot be forwarded (${(err as Error).message})`, BAD_RESPONSE_CODE));
     }
     // The backend dying mid-body must reach the client as an error, never as a hang.
-    proxyRes.once('aborted', () => res.stream?.close(2 /* INTERNAL_ERROR */));
-    proxyRes.pipe(res);
+    // (On a carrier: the carrier is destroyed, so the proxy sees the answer cut, not ended.)
+    proxyRes.once('aborted', () => ('stream' in res ? res.stream?.close(2 /* INTERNAL_ERROR */) : res.destroy()));
+    proxyRes.pipe(res as NodeJS.WritableStream);
   }
 
   /**
    * Streams `req` to the target's system and its answer back; `done` is called once, when the
    * exchange is over or failed before an answer (then with the error to send).
    */
-  forward(req: Http2ServerRequest, res: Http2ServerResponse, t: ForwardTarget, path: string, query: string,
+  forward(req: TunnelRequest, res: TunnelResponse, t: ForwardTarget, path: string, query: string,
     extraHeaders: Record<string, string> | undefined, done: (result: ForwardResult) => void): void {
     const { mapping } = t;
-    const virtualAuthority = req.headers[':authority'] as string;
+    const virtualAuthority = (req.headers[':authority'] ?? req.headers.host) as string;
     // The client's headers minus every spelling of the ones set here (owned-headers.ts).
     const headers = nextHopHeaders(req.headers, isOwnedHeader);
     if (mapping.hostInHeader === 'INTERNAL') {

@@ -8,6 +8,7 @@ import { constants as h2c, type ServerHttp2Stream } from 'node:http2';
 import type { SystemMapping } from '../shared/config-schema.js';
 import type { Logger } from '../shared/logger.js';
 import { DECISION_HEADER } from '../shared/tunnel-protocol.js';
+import { carrierWrites } from '../shared/tunnel-carrier.js';
 
 /** The internal port for a virtual port: ranges map offset by offset (`low-high` on both sides). */
 export function internalPort(mapping: SystemMapping, virtualPort: number): number {
@@ -33,6 +34,7 @@ export function forwardTcp(stream: ServerHttp2Stream, mapping: SystemMapping, vi
       clearTimeout(timer);
       connected = true;
       if (stream.destroyed) return void socket.destroy();
+      carrierWrites(stream);
       stream.respond(decision === undefined ? { ':status': 200 } : { ':status': 200, [DECISION_HEADER]: decision });
       stream.pipe(socket);
       socket.pipe(stream);

@@ -13,7 +13,10 @@ import { EventEmitter, once } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../shared/logger.js';
 import { TunnelLiveness, type TunnelLivenessSettings } from '../shared/tunnel-liveness.js';
-import { TUNNEL_PATH, TUNNEL_SESSION_OPTIONS, TUNNEL_SESSION_WINDOW } from '../shared/tunnel-protocol.js';
+import { CARRIER_AUTHORITY, CARRIER_HEADER, CARRIER_HTTP1, TUNNEL_PATH, TUNNEL_SESSION_OPTIONS, TUNNEL_SESSION_WINDOW } from '../shared/tunnel-protocol.js';
+import { carrierWrites } from '../shared/tunnel-carrier.js';
+import { PARSER_MAX_HEADERS_COUNT, TUNNEL_MAX_HEADER_LIST_SIZE } from '../shared/header-limits.js';
+import { listenerOptions } from '../shared/http-listener.js';
 import { backoffDelay, upgradeHeaders, type Backoff, type SccTunnelState, type TunnelIdentity } from './tunnel-identity.js';
 
 export { sameIdentity, type Backoff, type SccTunnelState, type TunnelIdentity } from './tunnel-identity.js';
@@ -24,11 +27,19 @@ export interface TunnelClientOptions {
   identity: TunnelIdentity;
   backoff: Backoff;
   logger: Logger;
-  onRequest: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
+  /** A request from the proxy: HTTP/1.1 on a carrier stream (the proxy's pool), or an HTTP/2 stream of its own. */
+  onRequest: (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
   onConnect?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void;
   /** PING and SETTINGS deadlines for the proxy's end (tunnel-liveness.ts); without, none. */
   liveness?: TunnelLivenessSettings;
 }
+
+/**
+ * Carriers live as long as the tunnel: no request or head deadline (the proxy's listener has its
+ * own, the mappings' timeoutMs rule the backend side); idle ones are closed by the proxy (no
+ * keep-alive timer here: Node would arm one per response).
+ */
+const CARRIER_TIMEOUTS = { headersTimeoutMs: 0, requestTimeoutMs: 0, keepAliveTimeoutMs: 0 };
 
 /** How long disconnect() waits for the proxy to close the socket before closing it itself. */
 const DISCONNECT_WAIT_MS = 3_000;
@@ -46,6 +57,7 @@ export class TunnelClient extends EventEmitter {
   readonly #log: Logger;
   readonly #h2: http2.Http2Server;
   readonly #liveness: TunnelLivenessSettings | undefined;
+  readonly #h1: http.Server;
   #wanted = false;
   #failed = false;
   #attempt = 0;
@@ -60,8 +72,28 @@ export class TunnelClient extends EventEmitter {
     this.#log = opts.logger.child({ component: 'tunnel-client', connector: opts.identity.connectorName });
     this.#liveness = opts.liveness;
     this.#h2 = http2.createServer(TUNNEL_SESSION_OPTIONS, opts.onRequest);
-    // CONNECT streams (TCP over the tunnel, for SOCKS5) arrive as 'connect', not as requests.
+    // Carriers: each CONNECT stream marked as one is an HTTP/1.1 connection from the proxy's pool,
+    // served by this server like a socket (keep-alive: request after request on the same stream).
+    this.#h1 = http.createServer({
+      ...listenerOptions(CARRIER_TIMEOUTS), maxHeaderSize: TUNNEL_MAX_HEADER_LIST_SIZE, connectionsCheckingInterval: 30_000,
+    } as http.ServerOptions, opts.onRequest);
+    this.#h1.maxHeadersCount = PARSER_MAX_HEADERS_COUNT;
+    this.#h1.on('clientError', (err: Error, socket: import('node:stream').Duplex) => {
+      this.#log.debug({ err }, 'unreadable request on a tunnel carrier');
+      socket.destroy();
+    });
+    // CONNECT streams (TCP over the tunnel, for SOCKS5; carriers) arrive as 'connect', not as requests.
     this.#h2.on('connect', (req: http2.Http2ServerRequest) => {
+      if (req.headers[CARRIER_HEADER] === CARRIER_HTTP1 && req.headers[':authority'] === CARRIER_AUTHORITY) {
+        const stream = req.stream;
+        carrierWrites(stream);
+        stream.respond({ ':status': 200 });
+        // What Node's HTTP server calls on a net.Socket.
+        (stream as unknown as { setNoDelay: () => void }).setNoDelay = () => {};
+        (stream as unknown as { setKeepAlive: () => void }).setKeepAlive = () => {};
+        this.#h1.emit('connection', stream);
+        return;
+      }
       if (opts.onConnect) opts.onConnect(req.stream, req.headers);
       else req.stream.respond({ ':status': 405 }, { endStream: true });
     });
@@ -219,6 +251,7 @@ export class TunnelClient extends EventEmitter {
     this.#pending?.destroy();
     this.#pending = undefined;
     this.#socket?.destroy();
+    this.#h1.closeAllConnections();
     await new Promise<void>((resolve) => this.#h2.close(() => resolve()));
   }
 }

@@ -18,6 +18,7 @@ import { simError, type SimError } from '../shared/errors.js';
 import { MAX_HEADER_BYTES } from '../shared/header-limits.js';
 import { decodePrincipal, PRINCIPAL_HEADER, type Principal } from '../shared/principal-header.js';
 import { DECISION_HEADER, decisionValue, nextHopHeaders } from '../shared/tunnel-protocol.js';
+import { carrierWrites } from '../shared/tunnel-carrier.js';
 import { UPGRADE_HEADER, UPGRADE_PATH_HEADER } from '../shared/upgrade-protocol.js';
 import { coded, errorFor, timeoutError, BAD_RESPONSE_CODE } from './backend-failures.js';
 import { isOwnedHeader } from './owned-headers.js';
@@ -43,6 +44,7 @@ export function forwardUpgrade(rt: SubaccountRuntime, stream: ServerHttp2Stream,
   const user = principal?.name;
   const entry = { virtualHost, virtualPort, path: rawPath, method: METHOD, user };
   stream.on('error', () => {}); // a reset by the proxy surfaces as 'close'
+  carrierWrites(stream); // raw bytes of its own once upgraded, like SOCKS5's streams (tunnel-carrier.ts)
 
   const record = (status: number, allowed: boolean, rule: string) => {
     const durationMs = performance.now() - started;

@@ -1,16 +1,18 @@
 // The HTTP forward proxy (default port 20003): token check, tunnel choice by (subaccount,
-// location ID), header hygiene, and streaming of both bodies through an HTTP/2 stream of the
-// tunnel. This is the hot path: no framework, no per-request allocation beyond the essentials.
+// location ID), header hygiene, and streaming of both bodies through the tunnel — as HTTP/1.1 on
+// one of its pooled carrier streams (tunnel-pool.ts). This is the hot path: no framework, no
+// per-request allocation beyond the essentials.
 // Principal propagation (principal-check.ts) costs two header reads when no user is propagated.
 import http from 'node:http';
-import { constants as h2c, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Logger } from '../shared/logger.js';
 import { sendError, simError, type SimError } from '../shared/errors.js';
 import { MAX_HEADER_COUNT, PARSER_MAX_HEADERS_COUNT, tooManyHeaders } from '../shared/header-limits.js';
 import { answerClientError, listenerOptions, type ListenerTimeouts } from '../shared/http-listener.js';
 import { PRINCIPAL_HEADER } from '../shared/principal-header.js';
-import { DECISION_HEADER, INTERNAL_HEADER_PREFIX, h2ErrorName, nextHopHeaders, readDecision } from '../shared/tunnel-protocol.js';
+import { DECISION_HEADER, INTERNAL_HEADER_PREFIX, h2ErrorName, isHopByHop, nextHopHeaders, readDecision } from '../shared/tunnel-protocol.js';
+import { CarrierRefused } from './tunnel-pool.js';
 import { parseProxyTarget } from './absolute-url.js';
 import type { PrincipalCheck, PrincipalDecision } from './principal-check.js';
 import type { TrafficFeed } from './traffic-feed.js';
@@ -127,19 +129,10 @@ export function createForwardProxy({ registry, verify, checkPrincipal, logger, t
         { subaccount: decision.subaccount, locationId, virtualHost: target.host, virtualPort: target.port, reason: found.found ? 'tunnel closing' : found.reason });
     }
     const headers: Record<string, string | string[]> = nextHopHeaders(req.headers, dropForTunnel);
-    headers[':method'] = req.method!;
-    headers[':path'] = target.pathAndQuery;
-    headers[':authority'] = `${target.host}:${target.port}`;
-    headers[':scheme'] = 'http';
+    headers.host = `${target.host}:${target.port}`;
     if (principalHeader !== undefined) headers[PRINCIPAL_HEADER] = principalHeader;
     const hasBody = req.headers['transfer-encoding'] !== undefined
       || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
-    let stream: ClientHttp2Stream;
-    try {
-      stream = tunnel.session.request(headers, { endStream: !hasBody });
-    } catch (err) {
-      return fail(req, res, started, simError('SCC_TUNNEL_BROKEN', {}, err), { subaccount: decision.subaccount, locationId, err });
-    }
     const logged = (status: number, extra: Record<string, unknown>) => {
       if (!log.isLevelEnabled('info')) return;
       log.info({
@@ -147,37 +140,29 @@ export function createForwardProxy({ registry, verify, checkPrincipal, logger, t
         method: req.method, path: target.path, status, durationMs: ms(started), user, ...extra,
       }, 'proxied');
     };
-    if (hasBody) {
-      req.pipe(stream);
-      req.on('error', () => stream.close(h2c.NGHTTP2_CANCEL));
-    }
-    res.on('close', () => {
-      if (!res.writableFinished && !stream.closed) stream.close(h2c.NGHTTP2_CANCEL);
-    });
-    stream.on('response', (h: IncomingHttpHeaders) => {
-      const status = Number(h[':status']);
-      res.writeHead(status, nextHopHeaders(h, isInternal));
-      // pipe, not pipeline: pipeline allocates an AbortController per call and aborts it on
-      // finish (a DOMException with a stack trace) — measurable on this path (npm run bench).
-      stream.pipe(res);
-      stream.once('end', () => {
-        logged(status, { rule: readDecision(h[DECISION_HEADER])?.rule });
-        traffic?.record(proxiedRecord(req.method!, {
-          subaccount: decision.subaccount, locationId, connector: tunnel.connectorName, virtualHost: target.host, virtualPort: target.port, path: target.path, user,
-        }, h, status, ms(started)));
-      });
-    });
-    stream.on('error', (err) => {
-      if (!res.headersSent) fail(req, res, started, streamError(tunnel.session, stream, err), { subaccount: decision.subaccount, locationId, err });
+    // The request goes down one of the tunnel's HTTP/1.1 carriers (tunnel-pool.ts); the answer is
+    // written onto `res` as it arrives, with backpressure both ways.
+    const onError = (err: Error) => {
+      if (!res.headersSent) fail(req, res, started, carrierError(tunnel.session, err), { subaccount: decision.subaccount, locationId, err });
       else if (!res.writableFinished) res.destroy();
+    };
+    const exchange = new TunnelExchange(res, onError, (status, h) => {
+      logged(status, { rule: readDecision(h[DECISION_HEADER])?.rule });
+      traffic?.record(proxiedRecord(req.method!, {
+        subaccount: decision.subaccount, locationId, connector: tunnel.connectorName, virtualHost: target.host, virtualPort: target.port, path: target.path, user,
+      }, h, status, ms(started)));
     });
-    stream.on('close', () => {
-      if (!res.headersSent) {
-        if (!res.destroyed) fail(req, res, started, streamError(tunnel.session, stream), { subaccount: decision.subaccount, locationId, rstCode: stream.rstCode });
-      } else if (!res.writableFinished && !stream.readableEnded) {
-        res.destroy();
-      }
-    });
+    try {
+      tunnel.pool.dispatch({
+        method: req.method!, path: target.pathAndQuery, headers, body: hasBody ? req : null,
+        // Carriers are reused for any method: the connector answers each request with a complete
+        // response or closes the carrier, never a retry.
+        idempotent: false, blocking: false, upgrade: null,
+      } as never, exchange);
+    } catch (err) {
+      return fail(req, res, started, simError('SCC_TUNNEL_BROKEN', {}, err), { subaccount: decision.subaccount, locationId, err });
+    }
+    res.on('close', () => { if (!res.writableFinished) exchange.abort(); });
   }
 
   function fail(
@@ -191,10 +176,83 @@ export function createForwardProxy({ registry, verify, checkPrincipal, logger, t
   }
 }
 
-/** A stream that ended without an answer: the tunnel was lost, or only this stream was reset while the tunnel stays up. */
+/** A stream that ended without an answer: the tunnel was lost, or only this stream was reset while the tunnel stays up (WebSocket upgrades: upgrade-forwarder.ts). */
 export function streamError(session: ClientHttp2Session, stream: ClientHttp2Stream, cause?: Error): SimError {
   if (session.destroyed || session.closed) return simError('SCC_TUNNEL_BROKEN', {}, cause);
   return simError('SCC_TUNNEL_STREAM_RESET', { reason: h2ErrorName(stream.rstCode) }, cause);
+}
+
+/** A request whose carrier failed before an answer: the tunnel was lost, or only the carrier was reset while the tunnel stays up. */
+function carrierError(session: ClientHttp2Session, cause: Error): SimError {
+  if (session.destroyed || session.closed) return simError('SCC_TUNNEL_BROKEN', {}, cause);
+  const refused = cause instanceof CarrierRefused ? cause : cause.cause instanceof CarrierRefused ? cause.cause : undefined;
+  const reason = refused ? h2ErrorName(refused.rstCode) : 'the carrier connection closed before the answer';
+  return simError('SCC_TUNNEL_STREAM_RESET', { reason }, cause);
+}
+
+/**
+ * One request's undici dispatch handler: writes the connector's answer on the client's response as
+ * it arrives — head without hop-by-hop and internal headers, body with backpressure (undici pauses
+ * the carrier while `res` is full). The raw handler, not undici's request(): no body stream per request.
+ */
+class TunnelExchange {
+  #abort: ((err?: Error) => void) | undefined;
+  #aborted = false;
+  #status = 0;
+  /** The connector's decision and error code, for the log and the cockpit's traffic feed. */
+  readonly #seen: IncomingHttpHeaders = {};
+  constructor(
+    private readonly res: http.ServerResponse,
+    private readonly fail: (err: Error) => void,
+    private readonly done: (status: number, seen: IncomingHttpHeaders) => void,
+  ) {}
+
+  abort(): void {
+    this.#aborted = true;
+    this.#abort?.(new Error('the client went away'));
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#aborted) abort(new Error('the client went away'));
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    if (status < 200) return true; // 1xx: the connector sends none (its backend's are not forwarded)
+    this.#status = status;
+    const res = this.res;
+    const out: string[] = [];
+    let named: string[] | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i].length === 10 && raw[i].toString('latin1').toLowerCase() === 'connection') named = raw[i + 1].toString('latin1').toLowerCase().split(',').map((x) => x.trim());
+    }
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i].toString('latin1');
+      const lower = name.toLowerCase();
+      if (isInternal(lower)) { if (lower === DECISION_HEADER) this.#seen[DECISION_HEADER] = raw[i + 1].toString('latin1'); continue; }
+      if (isHopByHop(lower) || named?.includes(lower)) continue;
+      const value = raw[i + 1].toString('latin1');
+      if (lower === 'x-internal-error-code') this.#seen[lower] = value;
+      out.push(name, value);
+    }
+    res.writeHead(status, out);
+    res.on('drain', resume);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.res.write(chunk);
+  }
+
+  onComplete(): void {
+    this.res.end();
+    this.done(this.#status, this.#seen);
+  }
+
+  onError(err: Error): void {
+    if (this.#aborted) return;
+    this.fail(err);
+  }
 }
 
 /** The location ID header: absent and empty are the default location (''). */

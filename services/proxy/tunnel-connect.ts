@@ -4,6 +4,7 @@ import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import { REP, type ConnectResult } from './socks5-server.js';
 import type { Tunnel } from './tunnel-registry.js';
 import { DECISION_HEADER, readDecision } from '../shared/tunnel-protocol.js';
+import { carrierWrites } from '../shared/tunnel-carrier.js';
 
 const REP_FOR_STATUS: Record<number, number> = { 403: REP.FORBIDDEN, 502: REP.HOST_UNREACHABLE, 504: REP.HOST_UNREACHABLE };
 
@@ -13,6 +14,7 @@ export function openTcpOverTunnel(tunnel: Tunnel, host: string, port: number): P
     let stream: ClientHttp2Stream;
     try {
       stream = tunnel.session.request({ ':method': 'CONNECT', ':authority': `${host}:${port}` });
+      carrierWrites(stream);
     } catch (err) {
       return resolve({ ok: false, rep: REP.FAILURE, reason: `cannot open a stream on the tunnel: ${(err as Error).message}`, connector });
     }

@@ -13,6 +13,7 @@ import {
 } from '../shared/tunnel-protocol.js';
 import { TunnelLiveness } from '../shared/tunnel-liveness.js';
 import type { Tunnel, TunnelRegistry } from './tunnel-registry.js';
+import { createTunnelPool } from './tunnel-pool.js';
 
 export interface TunnelEndpointOptions {
   /** The config, or a function giving the current one (the cloud users are looked up per connection). */
@@ -82,7 +83,7 @@ export function createTunnelEndpoint({ config, registry, logger }: TunnelEndpoin
     const tunnel: Tunnel = {
       subaccount: ctx.subaccount, locationId: ctx.locationId, connectorName: ctx.connectorName,
       remoteAddress: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
-      connectedSince: Date.now(), session,
+      connectedSince: Date.now(), session, pool: createTunnelPool(session),
     };
     let ended = false;
     const gone = (why: string) => {
@@ -90,6 +91,7 @@ export function createTunnelEndpoint({ config, registry, logger }: TunnelEndpoin
       ended = true;
       liveness.stop();
       if (!session.destroyed) session.destroy();
+      void tunnel.pool.destroy().catch(() => {});
       registry.remove(tunnel);
       log.warn({ ...ctx, reason: why }, 'Cloud Connector disconnected');
     };

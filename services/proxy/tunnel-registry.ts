@@ -1,6 +1,7 @@
 // The connected connectors, one per (subaccount, location ID). Pure data structure: the tunnel
 // endpoint adds and removes entries; the HTTP and SOCKS5 front ends look them up per request.
 import type { ClientHttp2Session } from 'node:http2';
+import type { Pool } from 'undici';
 import { EventEmitter } from 'node:events';
 
 export interface Tunnel {
@@ -10,6 +11,8 @@ export interface Tunnel {
   readonly remoteAddress: string;
   readonly connectedSince: number;
   readonly session: ClientHttp2Session;
+  /** HTTP/1.1 requests on pooled carrier streams of `session` (tunnel-pool.ts). */
+  readonly pool: Pool;
 }
 
 export type LookupResult = { found: true; tunnel: Tunnel } | { found: false; reason: string };

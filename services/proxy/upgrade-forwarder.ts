@@ -18,6 +18,7 @@ import { sendError, simError, type SimError } from '../shared/errors.js';
 import { MAX_HEADER_COUNT, tooManyHeaders } from '../shared/header-limits.js';
 import { PRINCIPAL_HEADER } from '../shared/principal-header.js';
 import { DECISION_HEADER, INTERNAL_HEADER_PREFIX, nextHopHeaders, readDecision } from '../shared/tunnel-protocol.js';
+import { carrierWrites } from '../shared/tunnel-carrier.js';
 import { UPGRADE_HEADER, UPGRADE_PATH_HEADER } from '../shared/upgrade-protocol.js';
 import type { TokenDecision } from '../xsuaa/token-verifier.js';
 import { parseProxyTarget } from './absolute-url.js';
@@ -150,6 +151,7 @@ export function createUpgradeForwarder({ server, registry, verify, checkPrincipa
     let stream: ClientHttp2Stream;
     try {
       stream = tunnel.session.request(headers);
+      carrierWrites(stream); // raw bytes of its own, like SOCKS5's streams (tunnel-carrier.ts)
     } catch (err) {
       return refuse(simError('SCC_TUNNEL_BROKEN', {}, err), { subaccount, locationId, err });
     }

@@ -63,6 +63,16 @@ function decodeDecision(value: string): ConnectorDecision | undefined {
   return { verdict: verdict as ConnectorVerdict, rule };
 }
 
+/**
+ * HTTP/1.1 carriers (proxy: tunnel-pool.ts, connector: tunnel-client.ts): a CONNECT stream with this
+ * authority and header is not a SOCKS5 TCP connection but a long-lived HTTP/1.1 connection inside
+ * the tunnel, on which the proxy sends request after request (keep-alive) and the connector answers
+ * with an HTTP/1.1 server.
+ */
+export const CARRIER_AUTHORITY = 'scc-sim.carrier:1';
+export const CARRIER_HEADER = 'x-scc-sim-carrier';
+export const CARRIER_HTTP1 = 'http/1.1';
+
 /** Flow-control windows large enough that a single stream is not throttled by window updates. */
 export const TUNNEL_H2_SETTINGS: Settings = {
   initialWindowSize: 1 << 20,
@@ -105,6 +115,11 @@ const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer',
   'proxy-authenticate', 'http2-settings', 'host', 'expect',
 ]);
+
+/** Whether a (lower-case) header name is hop-by-hop (the list above). */
+export function isHopByHop(name: string): boolean {
+  return HOP_BY_HOP.has(name);
+}
 
 /**
  * Copies headers for the next hop: drops hop-by-hop headers (and those the Connection header
