@@ -4,33 +4,18 @@
 // 403 and the live monitor shows it, disconnect → 503 shown without a reload, reconnect → 200,
 // user input shown as text. Each test saves a screenshot (test-output/screenshots/firefox-*).
 import t from 'tap';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import type { Page } from 'puppeteer-core';
-import { startSimulator } from '../src/simulator.js';
 import { adminClient, subaccountPath } from './helpers/admin-client.js';
-import { launchBrowser } from './helpers/headless-browser.js';
+import { openAdminPages, twoLocationsInBrowser } from './helpers/two-locations.js';
 import { proxyRequest } from './helpers/proxy-client.js';
 
-const file = fileURLToPath(new URL('../../config/examples/two-locations.yaml', import.meta.url));
-const sim = await startSimulator(parse(readFileSync(file, 'utf8')));
-t.teardown(() => sim.close());
-const browser = await launchBrowser('firefox');
-t.teardown(() => browser.close());
-const token = await sim.token();
+const world = await twoLocationsInBrowser(t, 'firefox');
+const { sim, browser, token } = world;
 const SUBACCOUNT = subaccountPath({ regionHost: 'cf.sim.hana.ondemand.com', subaccount: sim.credentials.subaccount });
 const via = (location: string, path = '/echo') => proxyRequest(sim.ports.httpPort, { url: `http://virtualhost:3333${path}`, token, location });
 
-async function open(connector: 'walldorf' | 'berlin', hash: string): Promise<Page> {
-  const page = await browser.newPage();
-  const { url, user, password } = sim.admin[connector];
-  await page.authenticate({ username: user, password });
-  const res = await page.goto(`${url}/#${hash}`);
-  if (res?.status() !== 200) throw new Error(`GET / answered ${res?.status()}`);
-  await page.waitForSelector('body[data-ready=true]');
-  return page;
-}
+/** A logged-in page on the admin pages of `connector`, at `#hash`, once the script has loaded its data. */
+const open = (connector: 'walldorf' | 'berlin', hash: string): Promise<Page> => openAdminPages(world, connector, hash);
 const click = (page: Page, selector: string) => page.locator(selector).click();
 const text = (page: Page, selector: string) => page.$eval(selector, (e) => e.textContent ?? '');
 const waitText = (page: Page, selector: string, want: string) =>

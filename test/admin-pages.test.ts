@@ -6,21 +6,14 @@
 // Each test saves a screenshot in test-output/screenshots/; SCC_SIM_DOCS_SCREENSHOTS=1 also
 // writes docs/connector-admin.png (the README's picture).
 import t from 'tap';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import type { Page } from 'puppeteer-core';
-import { startSimulator } from '../src/simulator.js';
 import { adminClient, C, subaccountPath } from './helpers/admin-client.js';
-import { launchBrowser } from './helpers/headless-browser.js';
+import { openAdminPages, twoLocationsInBrowser } from './helpers/two-locations.js';
 import { proxyRequest } from './helpers/proxy-client.js';
 
-const file = fileURLToPath(new URL('../../config/examples/two-locations.yaml', import.meta.url));
-const sim = await startSimulator(parse(readFileSync(file, 'utf8')));
-t.teardown(() => sim.close());
-const browser = await launchBrowser();
-t.teardown(() => browser.close());
-const token = await sim.token();
+const world = await twoLocationsInBrowser(t);
+const { sim, browser, token } = world;
 const REGION = 'cf.sim.hana.ondemand.com';
 const subaccount = sim.credentials.subaccount;
 const SUBACCOUNT = subaccountPath({ regionHost: REGION, subaccount });
@@ -28,15 +21,7 @@ const SUBACCOUNT = subaccountPath({ regionHost: REGION, subaccount });
 const via = (location: string, url = 'http://virtualhost:3333/echo') => proxyRequest(sim.ports.httpPort, { url, token, location });
 
 /** A logged-in page on the admin pages of `connector`, at `#hash`, once the script has loaded its data. */
-async function open(connector: 'walldorf' | 'berlin', hash: string): Promise<Page> {
-  const page = await browser.newPage();
-  const { url, user, password } = sim.admin[connector];
-  await page.authenticate({ username: user, password });
-  const res = await page.goto(`${url}/#${hash}`);
-  if (res?.status() !== 200) throw new Error(`GET / answered ${res?.status()}`);
-  await page.waitForSelector('body[data-ready=true]');
-  return page;
-}
+const open = (connector: 'walldorf' | 'berlin', hash: string): Promise<Page> => openAdminPages(world, connector, hash);
 
 /** Clicks once the element is there, visible and still (puppeteer's locator retries a re-rendered one). */
 const click = (page: Page, selector: string) => page.locator(selector).click();

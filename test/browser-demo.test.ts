@@ -6,19 +6,13 @@
 // is 503 — and reconnect it — 200 again. Nothing is done outside the two pages. Screenshots go
 // to test-output/screenshots; SCC_SIM_DOCS_SCREENSHOTS=1 also writes the README's docs/demo-*.png.
 import t from 'tap';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
-import { parse } from 'yaml';
-import { startSimulator } from '../src/simulator.js';
-import { launchBrowser } from './helpers/headless-browser.js';
+import { twoLocationsInBrowser } from './helpers/two-locations.js';
 
-const file = fileURLToPath(new URL('../../config/examples/two-locations.yaml', import.meta.url));
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
-const sim = await startSimulator(parse(readFileSync(file, 'utf8'))); // from an object: the example file stays as it is
-t.teardown(() => sim.close());
-const browser = await launchBrowser();
-t.teardown(() => browser.close());
+const { sim, browser } = await twoLocationsInBrowser(t);
 // Polled, not per animation frame: the page not in front gets no frames (two tabs are open).
 const WAIT = { timeout: 5000, polling: 50 };
 

@@ -5,21 +5,12 @@
 // sends a real request, and the page loads nothing from another origin. Each test saves a
 // screenshot (test-output/screenshots, git-ignored).
 import t from 'tap';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
-import { parse } from 'yaml';
-import { startSimulator } from '../src/simulator.js';
 import { adminClient, subaccountPath } from './helpers/admin-client.js';
-import { launchBrowser } from './helpers/headless-browser.js';
+import { twoLocationsInBrowser } from './helpers/two-locations.js';
 import { proxyRequest } from './helpers/proxy-client.js';
 
-const file = fileURLToPath(new URL('../../config/examples/two-locations.yaml', import.meta.url));
-const sim = await startSimulator(parse(readFileSync(file, 'utf8')));
-t.teardown(() => sim.close());
-const browser = await launchBrowser();
-t.teardown(() => browser.close());
-const token = await sim.token();
+const { sim, browser, token } = await twoLocationsInBrowser(t);
 const origin = sim.urls.tokenService;
 const SECOND = 1000;
 

@@ -2,25 +2,16 @@
 // HTML and script are printed literally in headless Chromium, and no script of theirs runs (a
 // window flag they would set stays unset).
 import t from 'tap';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
-import { startSimulator } from '../src/simulator.js';
-import { launchBrowser } from './helpers/headless-browser.js';
+import { twoLocationsConfig, twoLocationsInBrowser } from './helpers/two-locations.js';
 import { proxyRequest } from './helpers/proxy-client.js';
 
 const HOSTILE = '<script>window.__pwned="script"</script><img src=x onerror="window.__pwned=\'img\'">';
 const HOSTILE_PATH = '/echo/<img/src=x/onerror=window.__pwned=1>';
 
-const file = fileURLToPath(new URL('../../config/examples/two-locations.yaml', import.meta.url));
-const config = parse(readFileSync(file, 'utf8'));
+const config = twoLocationsConfig();
 config.connectors[0].locationID = HOSTILE;
 config.subaccounts[0].destinations[0].CloudConnectorLocationId = HOSTILE;
-const sim = await startSimulator(config);
-t.teardown(() => sim.close());
-const browser = await launchBrowser();
-t.teardown(() => browser.close());
-const token = await sim.token();
+const { sim, browser, token } = await twoLocationsInBrowser(t, 'chromium', config);
 
 t.test('a location ID containing <script> is shown as text and runs nothing', async (t) => {
   const page = await browser.newPage();

@@ -3,22 +3,15 @@
 // view within a second, a disconnect shown with its 503 without a reload (launchBrowser('firefox'):
 // Debian's firefox-esr over WebDriver BiDi; .ci/run installs it).
 import t from 'tap';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
-import { startSimulator } from '../src/simulator.js';
-import { FIREFOX, launchBrowser } from './helpers/headless-browser.js';
+import { existsSync } from 'node:fs';
+import { FIREFOX } from './helpers/headless-browser.js';
+import { twoLocationsInBrowser } from './helpers/two-locations.js';
 import { proxyRequest } from './helpers/proxy-client.js';
 
 if (!existsSync(FIREFOX)) {
   t.plan(0, `no Firefox at ${FIREFOX} (SCC_SIM_FIREFOX): apt-get install firefox-esr`);
 } else {
-  const file = fileURLToPath(new URL('../../config/examples/two-locations.yaml', import.meta.url));
-  const sim = await startSimulator(parse(readFileSync(file, 'utf8')));
-  t.teardown(() => sim.close());
-  const browser = await launchBrowser('firefox');
-  t.teardown(() => browser.close());
-  const token = await sim.token();
+  const { sim, browser, token } = await twoLocationsInBrowser(t, 'firefox');
   const page = await browser.newPage();
   await page.goto(`${sim.urls.tokenService}/`, { waitUntil: 'load' });
   await page.evaluate(() => { (window as any).__notReloaded = true; });
