@@ -6,7 +6,7 @@
 import t from 'tap';
 import type { Page } from 'puppeteer-core';
 import { adminClient, subaccountPath } from './helpers/admin-client.js';
-import { openAdminPages, twoLocationsInBrowser } from './helpers/two-locations.js';
+import { openAdminPages, twoLocationsInBrowser, visitEveryAdminTab } from './helpers/two-locations.js';
 import { proxyRequest } from './helpers/proxy-client.js';
 
 const world = await twoLocationsInBrowser(t, 'firefox');
@@ -30,12 +30,7 @@ t.test('Firefox: the pages load only the admin server\'s own files and API', asy
   await page.authenticate({ username: sim.admin.walldorf.user, password: sim.admin.walldorf.password });
   await page.goto(`${sim.admin.walldorf.url}/`);
   await page.waitForSelector('body[data-ready=true]');
-  for (const tab of ['access', 'monitor', 'audit', 'subaccounts']) {
-    await click(page, `[data-testid=tab-${tab}]`);
-    await page.waitForSelector(`[data-testid=page-${tab}]:not([hidden])`);
-    await page.waitForFunction(() => !document.querySelector('main section:not([hidden]) tbody:empty'));
-    t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `${tab}: no sideways scrolling at 1280×720`);
-  }
+  await visitEveryAdminTab(t, page);
   t.ok(seen.length >= 5, `${seen.length} requests seen`);
   t.same(seen.filter((u) => new URL(u).origin !== origin), [], 'all of them to the admin server');
   await browser.screenshot(page, 'firefox-admin-pages-audit');

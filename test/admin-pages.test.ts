@@ -9,7 +9,7 @@ import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import { adminClient, C, subaccountPath } from './helpers/admin-client.js';
-import { openAdminPages, twoLocationsInBrowser } from './helpers/two-locations.js';
+import { openAdminPages, twoLocationsInBrowser, visitEveryAdminTab } from './helpers/two-locations.js';
 import { proxyRequest } from './helpers/proxy-client.js';
 
 const world = await twoLocationsInBrowser(t);
@@ -80,12 +80,7 @@ t.test('the pages load nothing but the admin server\'s own files and API (no CDN
   await page.authenticate({ username: user, password });
   await page.goto(`${url}/`);
   await page.waitForSelector('body[data-ready=true]');
-  for (const tab of ['access', 'monitor', 'audit', 'subaccounts']) {
-    await click(page, `[data-testid=tab-${tab}]`);
-    await page.waitForSelector(`[data-testid=page-${tab}]:not([hidden])`);
-    await page.waitForFunction(() => !document.querySelector('main section:not([hidden]) tbody:empty'));
-    t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `${tab}: no sideways scrolling at 1280×720`);
-  }
+  await visitEveryAdminTab(t, page);
   await page.waitForNetworkIdle({ idleTime: 200 });
   const foreign = seen.filter((u) => new URL(u).origin !== origin);
   t.same(foreign, [], 'no request left the admin server');

@@ -10,6 +10,7 @@ import { startSimulator, type Simulator } from '../../src/simulator.js';
 import { launchBrowser, type HeadlessBrowser } from './headless-browser.js';
 
 interface Teardown { teardown(fn: () => unknown): void }
+interface Asserts { ok(v: unknown, message: string): unknown }
 
 const FILE = fileURLToPath(new URL('../../../config/examples/two-locations.yaml', import.meta.url));
 
@@ -38,4 +39,14 @@ export async function openAdminPages(w: BrowserWorld, connector: string, hash: s
   if (res?.status() !== 200) throw new Error(`GET / answered ${res?.status()}`);
   await page.waitForSelector('body[data-ready=true]');
   return page;
+}
+
+/** Opens each tab of the admin pages in turn, once its data is shown, and asserts it fits 1280×720 without sideways scrolling. */
+export async function visitEveryAdminTab(t: Asserts, page: Page): Promise<void> {
+  for (const tab of ['access', 'monitor', 'audit', 'subaccounts']) {
+    await page.locator(`[data-testid=tab-${tab}]`).click();
+    await page.waitForSelector(`[data-testid=page-${tab}]:not([hidden])`);
+    await page.waitForFunction(() => !document.querySelector('main section:not([hidden]) tbody:empty'));
+    t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `${tab}: no sideways scrolling at 1280×720`);
+  }
 }
