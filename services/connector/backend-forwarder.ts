@@ -70,7 +70,7 @@ export class BackendForwarder {
     this.#proxy.on('proxyRes', (proxyRes, req, res) => this.#respond(proxyRes, req, res as unknown as TunnelResponse));
   }
 
-  /** Writes the backend's answer to the proxy (a carrier's HTTP/1.1 response or an HTTP/2 stream), or fails the exchange when it cannot be forwarded. */
+  /** Writes the backend's answer on the carrier (HTTP/1.1 to the proxy), or fails the exchange when it cannot be forwarded. */
   #respond(proxyRes: http.IncomingMessage, req: http.IncomingMessage, res: TunnelResponse): void {
     const status = proxyRes.statusCode ?? 0;
     // HTTP/1.1 allows any three digits; HTTP/2 carries 200-599 only (1xx are interim, and Node's
@@ -90,9 +90,9 @@ export class BackendForwarder {
       return refuse(proxyRes, req, coded(`a header cannot be forwarded (${(err as Error).message})`, BAD_RESPONSE_CODE));
     }
     // The backend dying mid-body must reach the client as an error, never as a hang.
-    // (On a carrier: the carrier is destroyed, so the proxy sees the answer cut, not ended.)
-    proxyRes.once('aborted', () => ('stream' in res ? res.stream?.close(2 /* INTERNAL_ERROR */) : res.destroy()));
-    proxyRes.pipe(res as NodeJS.WritableStream);
+    // The carrier is destroyed, so the proxy sees the answer cut, not ended.
+    proxyRes.once('aborted', () => res.destroy());
+    proxyRes.pipe(res);
   }
 
   /**
@@ -102,7 +102,7 @@ export class BackendForwarder {
   forward(req: TunnelRequest, res: TunnelResponse, t: ForwardTarget, path: string, query: string,
     extraHeaders: Record<string, string> | undefined, done: (result: ForwardResult) => void): void {
     const { mapping } = t;
-    const virtualAuthority = (req.headers[':authority'] ?? req.headers.host) as string;
+    const virtualAuthority = req.headers.host!;
     // The client's headers minus every spelling of the ones set here (owned-headers.ts).
     const headers = nextHopHeaders(req.headers, isOwnedHeader);
     if (mapping.hostInHeader === 'INTERNAL') {

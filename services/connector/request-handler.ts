@@ -4,7 +4,7 @@
 // subaccount's snapshot is read once per request, and the decision objects are the only
 // allocations beyond what Node and http-proxy make.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from 'node:http2';
+import type { ServerHttp2Stream } from 'node:http2';
 import type { Resource } from '../shared/config-schema.js';
 import { sendError, simError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -23,18 +23,17 @@ export interface HandlerContext {
   logger: Logger;
 }
 
-/** A request from the proxy: HTTP/1.1 on a tunnel carrier (Host, origin-form URL) or an HTTP/2 stream (:authority, :path). */
-export type TunnelRequest = IncomingMessage | Http2ServerRequest;
-export type TunnelResponse = ServerResponse | Http2ServerResponse;
+/** A request from the proxy: HTTP/1.1 on a tunnel carrier (Host is the virtual system, origin-form URL). */
+export type TunnelRequest = IncomingMessage;
+export type TunnelResponse = ServerResponse;
 
 export function handleRequest(ctx: HandlerContext, rt: SubaccountRuntime, req: TunnelRequest, res: TunnelResponse): void {
   const started = performance.now();
   const s = rt.snapshot;
   const { logger } = s;
   const method = req.method!;
-  const h2 = req.headers[':authority'] !== undefined;
-  const { virtualHost, virtualPort } = splitAuthority(String((h2 ? req.headers[':authority'] : req.headers.host) ?? ''));
-  const rawPathAndQuery = String((h2 ? req.headers[':path'] : req.url) ?? '/');
+  const { virtualHost, virtualPort } = splitAuthority(req.headers.host ?? '');
+  const rawPathAndQuery = req.url ?? '/';
   const q = rawPathAndQuery.indexOf('?');
   const rawPath = q < 0 ? rawPathAndQuery : rawPathAndQuery.slice(0, q);
   const query = q < 0 ? '' : rawPathAndQuery.slice(q);
@@ -81,7 +80,7 @@ export function handleRequest(ctx: HandlerContext, rt: SubaccountRuntime, req: T
   const headers = s.certificates.headersFor(mapping, principal, principalHeader!);
   if (!(headers instanceof Promise)) return forward(headers);
   headers.then((h) => {
-    if (!gone(res)) forward(h);
+    if (!res.destroyed) forward(h);
   }, (err) => {
     logger.error({ virtualHost, virtualPort, user, err }, 'could not issue the principal propagation certificate');
     sendError(res, simError('SCC_PRINCIPAL_CERTIFICATE_FAILED', {}, err));
@@ -109,10 +108,6 @@ export async function connectTcp(ctx: HandlerContext, rt: SubaccountRuntime, str
   stream.once('close', () => { rt.active -= 1; });
   const status = await forwardTcp(stream, mapping, virtualPort, logger, decisionValue('allowed', rule));
   logger.info({ ...entry, decision: 'allowed', rule, status, durationMs: performance.now() - started }, 'TCP connection opened');
-}
-
-function gone(res: TunnelResponse): boolean {
-  return 'stream' in res ? res.stream.destroyed : res.destroyed;
 }
 
 /** The principal the proxy sent (verified there); a value that is not one is ignored, loudly. */

@@ -27,8 +27,8 @@ export interface TunnelClientOptions {
   identity: TunnelIdentity;
   backoff: Backoff;
   logger: Logger;
-  /** A request from the proxy: HTTP/1.1 on a carrier stream (the proxy's pool), or an HTTP/2 stream of its own. */
-  onRequest: (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
+  /** A request from the proxy: HTTP/1.1 on a carrier stream (the proxy's pool, tunnel-pool.ts). */
+  onRequest: (req: http.IncomingMessage, res: http.ServerResponse) => void;
   onConnect?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void;
   /** PING and SETTINGS deadlines for the proxy's end (tunnel-liveness.ts); without, none. */
   liveness?: TunnelLivenessSettings;
@@ -71,7 +71,11 @@ export class TunnelClient extends EventEmitter {
     this.backoff = opts.backoff;
     this.#log = opts.logger.child({ component: 'tunnel-client', connector: opts.identity.connectorName });
     this.#liveness = opts.liveness;
-    this.#h2 = http2.createServer(TUNNEL_SESSION_OPTIONS, opts.onRequest);
+    // Requests come on carriers only (below); a plain HTTP/2 request on the tunnel is refused.
+    this.#h2 = http2.createServer(TUNNEL_SESSION_OPTIONS, (_req, res) => {
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('requests travel on the tunnel\'s HTTP/1.1 carrier streams\n');
+    });
     // Carriers: each CONNECT stream marked as one is an HTTP/1.1 connection from the proxy's pool,
     // served by this server like a socket (keep-alive: request after request on the same stream).
     this.#h1 = http.createServer({
