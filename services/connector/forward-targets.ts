@@ -1,24 +1,23 @@
-// Where the HTTP(S) system mappings of one subaccount forward to: keep-alive agent, http-proxy
-// options, Host under hostInHeader INTERNAL, and the reverse lookups of responses (redirect
+// Where the HTTP(S) system mappings of one subaccount forward to: an undici connection pool per
+// backend, Host under hostInHeader INTERNAL, and the reverse lookups of responses (redirect
 // `Location` internal → virtual, `Set-Cookie` domains per domain mapping). Immutable: a config
-// change builds a new set (forward-targets of the new snapshot), reusing the agent — and so the
-// pooled backend connections — of every mapping whose backend did not change; agents no mapping
-// uses any more are retired: idle sockets closed now, busy ones when their request is done.
-import http from 'node:http';
-import https from 'node:https';
+// change builds a new set (forward-targets of the new snapshot), reusing the pool — and so the
+// open backend connections — of every mapping whose backend did not change; pools no mapping
+// uses any more are retired: idle connections closed now, busy ones when their request is done.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type { ServerOptions } from 'http-proxy';
+import { Pool, buildConnector } from 'undici';
 import type { DomainMapping, SystemMapping } from '../shared/config-schema.js';
 import { MAX_HEADER_BYTES } from '../shared/header-limits.js';
 
 export interface ForwardTarget {
   readonly mapping: SystemMapping;
-  readonly agent: http.Agent;
+  /** The backend's connections (shared by every mapping with the same backend and TLS settings). */
+  readonly pool: Pool;
   /** `localHost:localPort`, the Host header under hostInHeader INTERNAL. */
   readonly internalAuthority: string;
-  /** http-proxy options, built once per mapping. */
-  readonly options: ServerOptions;
+  /** The TLS server name of an HTTPS backend, constant per pool (see `backendPool`); undefined for HTTP. */
+  readonly servername: string | undefined;
   /** The set this target belongs to (for the reverse lookups of its responses). */
   readonly set: ForwardTargets;
 }
@@ -29,17 +28,36 @@ interface Rewrite {
   virtualBase: string;
 }
 
-const AGENT_OPTIONS = { keepAlive: true, maxSockets: 512, maxFreeSockets: 256, scheduling: 'lifo' as const };
+/**
+ * A pool of keep-alive connections to one backend. Timeouts are the forwarder's (per mapping), so
+ * undici's own are off; its parser refuses a response head over MAX_HEADER_BYTES.
+ *
+ * TLS: the certificate is checked against the internal host the connector dials, never against
+ * the Host header — which is the virtual host under hostInHeader VIRTUAL, and from which undici
+ * would derive the server name of each request. So the connector ignores the request's server
+ * name and derives it from the pool's origin: the host name as SNI, none for an IP (matched
+ * against the IP SANs).
+ */
+function backendPool(m: SystemMapping, ca: Buffer | undefined): Pool {
+  const secure = m.protocol === 'HTTPS';
+  const origin = `${secure ? 'https' : 'http'}://${isIP(m.localHost) === 6 ? `[${m.localHost}]` : m.localHost}:${m.localPort}`;
+  const options: Pool.Options = { connections: 512, maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: 0, bodyTimeout: 0 };
+  if (secure) {
+    const tls = buildConnector({ ca, rejectUnauthorized: !m.trustAll });
+    options.connect = (opts, cb) => tls({ ...opts, servername: undefined }, cb);
+  }
+  return new Pool(origin, options);
+}
 
-/** The fields that decide the backend connection: equal keys share one agent. */
-function agentKey(m: SystemMapping): string {
+/** The fields that decide the backend connection: equal keys share one pool. */
+function poolKey(m: SystemMapping): string {
   return `${m.protocol}\u0000${m.localHost}\u0000${m.localPort}\u0000${m.caFile ?? ''}\u0000${m.trustAll}`;
 }
 
 export class ForwardTargets {
   readonly #targets = new Map<SystemMapping, ForwardTarget>();
   readonly #rewrites: Rewrite[] = [];
-  readonly #agents = new Map<string, http.Agent>();
+  readonly #pools = new Map<string, Pool>();
   /** Lower-cased internal domain → virtual domain. */
   readonly #cookieDomains: Map<string, string> | undefined;
 
@@ -50,27 +68,21 @@ export class ForwardTargets {
       if (m.protocol !== 'HTTP' && m.protocol !== 'HTTPS') continue;
       const secure = m.protocol === 'HTTPS';
       const ca = m.caFile ? readFileSync(m.caFile) : undefined;
-      const key = agentKey(m);
-      // The certificate is checked against the internal host the connector dials, never against the
-      // Host header (Node's default servername), which is the virtual host under hostInHeader VIRTUAL.
-      // An IP gets no SNI ('' stops Node from deriving one) and is matched against the IP SANs.
-      const agent = this.#agents.get(key) ?? (previous === undefined ? undefined : previous.#agents.get(key))
-        ?? (secure ? new https.Agent({ ...AGENT_OPTIONS, ca, rejectUnauthorized: !m.trustAll, servername: isIP(m.localHost) ? '' : m.localHost })
-          : new http.Agent(AGENT_OPTIONS));
-      this.#agents.set(key, agent);
+      const key = poolKey(m);
+      const pool = this.#pools.get(key) ?? (previous === undefined ? undefined : previous.#pools.get(key)) ?? backendPool(m, ca);
+      this.#pools.set(key, pool);
       const port = Number(m.localPort);
       const scheme = secure ? 'https' : 'http';
       const host = m.localHost.toLowerCase();
-      const target = { protocol: `${scheme}:`, host: m.localHost, port, ca };
       this.#rewrites.push({
         internalBases: port === (secure ? 443 : 80) ? [`${scheme}://${host}:${port}`, `${scheme}://${host}`] : [`${scheme}://${host}:${port}`],
         virtualBase: `http://${m.virtualHost}:${m.virtualPort}`,
       });
       this.#targets.set(m, {
-        mapping: m, agent, set: this, internalAuthority: `${m.localHost}:${m.localPort}`,
-        // `ssl` is the object http-proxy fills in and hands to http.request, which copies it: the
-        // one way to give the backend client its response-head limit (header-limits.ts).
-        options: { target: target as ServerOptions['target'], agent, secure: !m.trustAll, ssl: { maxHeaderSize: MAX_HEADER_BYTES } },
+        mapping: m, pool, set: this, internalAuthority: `${m.localHost}:${m.localPort}`,
+        // Any constant: the pool's connector ignores it (backendPool); a request's server name
+        // differing from the connection's would make undici reconnect.
+        servername: secure ? m.localHost : undefined,
       });
     }
   }
@@ -101,17 +113,16 @@ export class ForwardTargets {
     }));
   }
 
-  /** Retires the agents that `next` does not use (all of them when there is no next). */
+  /** Retires the pools that `next` does not use (all of them when there is no next): idle connections close now, busy ones when their request is done. */
   retire(next?: ForwardTargets): void {
-    for (const [key, agent] of this.#agents) {
-      if (next !== undefined && next.#agents.get(key) === agent) continue;
-      (agent as unknown as { keepAlive: boolean }).keepAlive = false; // busy sockets close when their request is done
-      for (const sockets of Object.values(agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
+    for (const [key, pool] of this.#pools) {
+      if (next !== undefined && next.#pools.get(key) === pool) continue;
+      pool.close().catch(() => {});
     }
   }
 
   /** Closes every connection now (connector shutdown). */
   destroy(): void {
-    for (const agent of this.#agents.values()) agent.destroy();
+    for (const pool of this.#pools.values()) pool.destroy().catch(() => {});
   }
 }
