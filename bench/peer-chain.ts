@@ -12,7 +12,7 @@ import { Pool } from 'undici';
 import { loadConfigFile } from '../services/shared/config-load.js';
 import { nextHopHeaders } from '../services/shared/tunnel-protocol.js';
 import { parseProxyTarget } from '../services/proxy/absolute-url.js';
-import { httpProxy } from '../services/connector/http-proxy-module.js';
+import { httpProxy } from './http-proxy-module.js';
 import { createClientDirectory } from '../services/xsuaa/client-directory.js';
 import { loadSigningKeys } from '../services/xsuaa/token-keys.js';
 import { createTokenVerifier, type TokenDecision } from '../services/xsuaa/token-verifier.js';
