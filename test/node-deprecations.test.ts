@@ -1,5 +1,5 @@
 // Regression (DEP0060): on Node 22 the connector printed "[DEP0060] DeprecationWarning: The
-// `util._extend` API is deprecated" at its first forwarded request (http-proxy calls util._extend).
+// `util._extend` API is deprecated" at its first forwarded request (http-proxy, its forwarder then, calls util._extend).
 // CI runs this suite on Node 20 and on Node 22 (.ci/run), so this runs on both: `scc-sim up` as a
 // user starts it (no NODE_OPTIONS, warnings on), a request through every service, and stderr must
 // hold no DeprecationWarning.
@@ -22,7 +22,7 @@ t.test(`scc-sim up on Node ${process.version} prints no DeprecationWarning, at s
   await up.waitFor(/scc-sim is up/);
   const curlLine = (await up.waitFor(/^\s+curl -x/)).trim();
   const { stdout } = await exec('bash', ['-c', curlLine], { cwd: REPO_ROOT });
-  t.equal(stdout, 'Hello World!', 'the request went through the proxy, the connector (http-proxy) and the backend');
+  t.equal(stdout, 'Hello World!', 'the request went through the proxy, the connector and the backend');
   t.equal(await up.stop('SIGTERM'), 0, 'scc-sim up exits 0 on SIGTERM');
   t.notMatch(up.stderr(), DEPRECATION, `stderr has no DeprecationWarning${up.stderr() ? `:\n${up.stderr()}` : ''}`);
 });

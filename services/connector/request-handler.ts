@@ -2,7 +2,7 @@
 // mapping lookup, resource check, audit entry, principal propagation (SSL_CLIENT_CERT), then
 // forwarding to the internal system; TCP (SOCKS5) arrives as CONNECT streams. The hot path: the
 // subaccount's snapshot is read once per request, and the decision objects are the only
-// allocations beyond what Node and http-proxy make.
+// allocations beyond what Node and undici make.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 import type { Resource } from '../shared/config-schema.js';
