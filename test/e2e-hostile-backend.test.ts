@@ -33,6 +33,8 @@ const backend = await hostileBackend(t, {
     every(500, () => socket.write(`x-trickle-${n++}: still coming\r\n`));
   },
   '/bad-framing': answer('HTTP/1.1 200 OK\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n'),
+  '/repeated-fields': answer('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-type: text/html\r\nx-multi: a\r\nx-multi: b\r\n'
+    + 'set-cookie: a=1\r\nset-cookie: b=2\r\nconnection: x-hop\r\nx-hop: gone\r\nkeep-alive: timeout=5\r\ncontent-length: 2\r\n\r\nok'),
   '/not-http': answer('SSH-2.0-OpenSSH_9.2\r\n'),
   '/close-early': (socket) => socket.destroy(),
   '/stall-body': answer('HTTP/1.1 200 OK\r\ncontent-length: 100000\r\ncontent-type: text/plain\r\n\r\nthe first bytes, then nothing'),
@@ -126,6 +128,18 @@ t.test('a response head that is not HTTP is answered 502 naming the parse error'
   t.equal(res.status, 502);
   t.equal(res.headers['x-internal-error-code'], 'SCC_BACKEND_BAD_RESPONSE');
   t.match(res.text(), /^Bad Gateway: the backend system did not give a usable answer: the response is malformed \(.+\)\n$/);
+  await stillServes(t);
+});
+
+t.test('repeated response fields reach the client as Node joins them; hop-by-hop ones and those Connection names do not', async (t) => {
+  const res = await get('/repeated-fields');
+  t.equal(res.status, 200);
+  t.equal(res.text(), 'ok');
+  t.equal(res.headers['content-type'], 'text/plain', 'a single-value field keeps its first value');
+  t.equal(res.headers['x-multi'], 'a, b', 'other fields are joined');
+  t.same(res.headers['set-cookie'], ['a=1', 'b=2'], 'every Set-Cookie stays its own field');
+  t.equal(res.headers['x-hop'], undefined, 'a field the backend\'s Connection header names is dropped');
+  t.equal(res.headers['keep-alive'], undefined, 'Keep-Alive is hop-by-hop');
   await stillServes(t);
 });
 

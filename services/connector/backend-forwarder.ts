@@ -157,6 +157,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 }
 
+/** Fields of which Node's HTTP client keeps the first when a head repeats them (what the connector forwarded before undici). */
+const FIRST_ONLY = new Set(['age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host',
+  'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer',
+  'retry-after', 'server', 'user-agent']);
+
 /** The backend's head as the carrier's headers: names lower-cased, hop-by-hop ones (and those Connection names) dropped, repeated fields as Node joins them. */
 function responseHeaders(raw: Buffer[]): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
@@ -168,7 +173,7 @@ function responseHeaders(raw: Buffer[]): Record<string, string | string[]> {
     if (isHopByHop(name)) continue;
     const prior = out[name];
     if (prior === undefined) out[name] = name === 'set-cookie' ? [value] : value;
-    else if (typeof prior === 'string') out[name] = `${prior}, ${value}`;
+    else if (typeof prior === 'string') { if (!FIRST_ONLY.has(name)) out[name] = `${prior}, ${value}`; }
     else prior.push(value);
   }
   if (named) for (const name of named) delete out[name];
