@@ -6,7 +6,8 @@
 // uses any more are retired: idle connections closed now, busy ones when their request is done.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { Pool, buildConnector } from 'undici';
+import type { Pool as UndiciPool } from 'undici';
+import { Pool, buildConnector } from '../shared/undici-pool.js';
 import type { DomainMapping, SystemMapping } from '../shared/config-schema.js';
 import { MAX_HEADER_BYTES } from '../shared/header-limits.js';
 
@@ -41,7 +42,7 @@ interface Rewrite {
 function backendPool(m: SystemMapping, ca: Buffer | undefined): Pool {
   const secure = m.protocol === 'HTTPS';
   const origin = `${secure ? 'https' : 'http'}://${isIP(m.localHost) === 6 ? `[${m.localHost}]` : m.localHost}:${m.localPort}`;
-  const options: Pool.Options = { connections: 512, maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: 0, bodyTimeout: 0 };
+  const options: UndiciPool.Options = { connections: 512, maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: 0, bodyTimeout: 0 };
   if (secure) {
     const tls = buildConnector({ ca, rejectUnauthorized: !m.trustAll });
     options.connect = (opts, cb) => tls({ ...opts, servername: undefined }, cb);

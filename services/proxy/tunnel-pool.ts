@@ -8,7 +8,7 @@
 // connector. The tunnel stays one TCP connection: SOCKS5 CONNECT streams, PINGs and liveness are
 // unchanged, and a lost session ends every carrier (and so every request on it) at once.
 import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
-import { Pool } from 'undici';
+import { Pool } from '../shared/undici-pool.js';
 import { carrierWrites } from '../shared/tunnel-carrier.js';
 import { CARRIER_AUTHORITY, CARRIER_HEADER, CARRIER_HTTP1 } from '../shared/tunnel-protocol.js';
 
