@@ -115,20 +115,14 @@ t.test('a 100 Continue nobody asked for is answered 502 at once, saying so', asy
   await stillServes(t);
 });
 
-t.test('a response with broken framing (Content-Length and chunked) is answered 502 naming the parse error', async (t) => {
-  const res = await get('/bad-framing');
-  t.equal(res.status, 502);
-  t.equal(res.headers['x-internal-error-code'], 'SCC_BACKEND_BAD_RESPONSE');
-  t.match(res.text(), /^Bad Gateway: the backend system did not give a usable answer: the response is malformed \(.+\)\n$/);
-  await stillServes(t);
-});
-
-t.test('a response head that is not HTTP is answered 502 naming the parse error', async (t) => {
-  const res = await get('/not-http');
-  t.equal(res.status, 502);
-  t.equal(res.headers['x-internal-error-code'], 'SCC_BACKEND_BAD_RESPONSE');
-  t.match(res.text(), /^Bad Gateway: the backend system did not give a usable answer: the response is malformed \(.+\)\n$/);
-  await stillServes(t);
+t.test('a response with broken framing (Content-Length and chunked) or a head that is not HTTP is answered 502 naming the parse error', async (t) => {
+  for (const path of ['/bad-framing', '/not-http']) {
+    const res = await get(path);
+    t.equal(res.status, 502, path);
+    t.equal(res.headers['x-internal-error-code'], 'SCC_BACKEND_BAD_RESPONSE');
+    t.match(res.text(), /^Bad Gateway: the backend system did not give a usable answer: the response is malformed \(.+\)\n$/);
+    await stillServes(t);
+  }
 });
 
 t.test('repeated response fields reach the client as Node joins them; hop-by-hop ones and those Connection names do not', async (t) => {
