@@ -139,7 +139,7 @@ t.test('a proxy that takes the connection and never answers the Upgrade: the dia
   });
   t.teardown(() => connector.close());
   connector.start();
-  const said = await log.waitFor((l) => /the proxy did not answer the tunnel upgrade within 3000 ms; reconnecting in \d+ ms/.test(l.msg), DEADLINE_MS);
+  const said = await log.waitFor((l) => /the proxy did not answer the tunnel upgrade within 6000 ms; reconnecting in \d+ ms/.test(l.msg), DEADLINE_MS);
   t.ok(said, 'the connector says why it dials again');
   t.not(connector.tunnel.state, 'connected');
   await beforeDeadline(new Promise<void>((resolve) => {

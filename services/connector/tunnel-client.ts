@@ -183,8 +183,11 @@ export class TunnelClient extends EventEmitter {
     });
     this.#pending = req;
     // A proxy that takes the connection and never answers the Upgrade must not keep this dial
-    // pending for ever: the same deadline as for its SETTINGS after the 101 (tunnelSettingsTimeoutMs).
-    const answerMs = this.#liveness?.tunnelSettingsTimeoutMs;
+    // pending for ever. Before it answers, the proxy may PING the connector registered for this
+    // location (this one takes over when that one fails it), which takes up to tunnelPingTimeoutMs;
+    // then the same deadline as for its SETTINGS after the 101 (tunnelSettingsTimeoutMs). With only
+    // the latter, a replacement gave up at the moment the proxy let it in, and dialled again later.
+    const answerMs = this.#liveness === undefined ? undefined : this.#liveness.tunnelPingTimeoutMs + this.#liveness.tunnelSettingsTimeoutMs;
     const deadline = answerMs === undefined ? undefined : setTimeout(() => {
       this.#failedAttempt(req, `the proxy did not answer the tunnel upgrade within ${answerMs} ms`, ctx);
       req.destroy();

@@ -79,7 +79,12 @@ export async function faultWorld(t: Teardown, opts: FaultWorldOptions = {}): Pro
         const onExit = () => reject(new Error(`connector ${name} exited:\n${child.output()}`));
         child.child.once('exit', onExit);
         // Registered at the 101; a PING acknowledged means it speaks HTTP/2 on the tunnel, too.
-        void connected(name).then((tunnel) => tunnel.session.ping(() => { child.child.off('exit', onExit); resolve(); }));
+        void connected(name).then((tunnel) => tunnel.session.ping((err) => {
+          child.child.off('exit', onExit);
+          // The callback also runs when the session closes first: that tunnel is gone, not connected.
+          if (err) reject(new Error(`the tunnel of connector ${name} closed before it acknowledged a PING (${err.message})`));
+          else resolve();
+        }));
       }), 20_000, `connector ${name} connects`);
       return child;
     },
