@@ -17,8 +17,8 @@ import type { Dispatcher } from 'undici';
 import type { TunnelRequest, TunnelResponse } from './request-handler.js';
 import type { ForwardTarget } from './forward-targets.js';
 import type { SimError } from '../shared/errors.js';
-import { MAX_HEADER_COUNT } from '../shared/header-limits.js';
-import { DECISION_HEADER, isHopByHop, nextHopHeaders } from '../shared/tunnel-protocol.js';
+import { MAX_HEADER_COUNT, tooManyHeaders } from '../shared/header-limits.js';
+import { connectionTokens, DECISION_HEADER, isHopByHop, nextHopHeaders } from '../shared/tunnel-protocol.js';
 import { BAD_RESPONSE_CODE, TOO_MANY_HEADERS_CODE, coded, errorFor, timeoutError } from './backend-failures.js';
 import { isOwnedHeader } from './owned-headers.js';
 
@@ -100,7 +100,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     // is not interim. HTTP/2 (the tunnel's next hop after the proxy) carries 200-599 only.
     if (status >= 100 && status < 200 && status !== 101) return true;
     if (status < 200 || status > 599) return this.#refuse(coded(`status ${status} is not a final HTTP status (200-599)`, BAD_RESPONSE_CODE));
-    if (raw.length > 2 * MAX_HEADER_COUNT) return this.#refuse(coded(`more than ${MAX_HEADER_COUNT} header fields`, TOO_MANY_HEADERS_CODE));
+    if (tooManyHeaders(raw)) return this.#refuse(coded(`more than ${MAX_HEADER_COUNT} header fields`, TOO_MANY_HEADERS_CODE));
     const { res } = this;
     const { set } = this.target;
     const headers = responseHeaders(raw);
@@ -169,7 +169,7 @@ function responseHeaders(raw: Buffer[]): Record<string, string | string[]> {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toString('latin1').toLowerCase();
     const value = raw[i + 1].toString('latin1');
-    if (name === 'connection') named = (named ?? []).concat(value.toLowerCase().split(',').map((s) => s.trim()));
+    if (name === 'connection') named = (named ?? []).concat(connectionTokens(value));
     if (isHopByHop(name)) continue;
     const prior = out[name];
     if (prior === undefined) out[name] = name === 'set-cookie' ? [value] : value;
@@ -180,30 +180,26 @@ function responseHeaders(raw: Buffer[]): Record<string, string | string[]> {
   return out;
 }
 
-/** One per connector: streams requests to the targets of whichever snapshot the request started with. */
-export class BackendForwarder {
-  /**
-   * Streams `req` to the target's system and its answer back; `done` is called once, when the
-   * exchange is over or failed before an answer (then with the error to send).
-   */
-  forward(req: TunnelRequest, res: TunnelResponse, t: ForwardTarget, path: string, query: string,
-    extraHeaders: Record<string, string> | undefined, done: (result: ForwardResult) => void): void {
-    const { mapping } = t;
-    // The client's headers minus every spelling of the ones set here (owned-headers.ts).
-    const headers = nextHopHeaders(req.headers, isOwnedHeader);
-    if (mapping.hostInHeader === 'INTERNAL') {
-      headers.host = t.internalAuthority;
-      headers['x-forwarded-host'] = req.headers.host!;
-    } else {
-      headers.host = req.headers.host!;
-    }
-    if (extraHeaders) Object.assign(headers, extraHeaders);
-    const exchange = new Exchange(res, t, done);
-    t.pool.dispatch({
-      method: req.method as Dispatcher.HttpMethod, path: query === '' ? path : path + query, headers,
-      body: hasBody(req) ? req : null, servername: t.servername,
-    } as Dispatcher.DispatchOptions, exchange);
+/**
+ * Streams `req` to the target's system (on the pool of the snapshot the request started with) and
+ * its answer back; `done` is called once, when the exchange is over or failed before an answer
+ * (then with the error to send).
+ */
+export function forwardToBackend(req: TunnelRequest, res: TunnelResponse, t: ForwardTarget, path: string, query: string,
+  extraHeaders: Record<string, string> | undefined, done: (result: ForwardResult) => void): void {
+  const { mapping } = t;
+  // The client's headers minus every spelling of the ones set here (owned-headers.ts).
+  const headers = nextHopHeaders(req.headers, isOwnedHeader);
+  if (mapping.hostInHeader === 'INTERNAL') {
+    headers.host = t.internalAuthority;
+    headers['x-forwarded-host'] = req.headers.host!;
+  } else {
+    headers.host = req.headers.host!;
   }
-
-  close(): void {}
+  if (extraHeaders) Object.assign(headers, extraHeaders);
+  const exchange = new Exchange(res, t, done);
+  t.pool.dispatch({
+    method: req.method as Dispatcher.HttpMethod, path: query === '' ? path : path + query, headers,
+    body: hasBody(req) ? req : null, servername: t.servername,
+  } as Dispatcher.DispatchOptions, exchange);
 }

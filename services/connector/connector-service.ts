@@ -16,9 +16,8 @@ import { defaultCaDir, loadOrCreateCa, type SimCa } from '../shared/sim-ca.js';
 import { startAdminServer, type AdminServer, type AdminServerOptions } from './admin/admin-server.js';
 import { createAdminOperations, type AdminOperations } from './admin/admin-operations.js';
 import { AuditTrail } from './audit-log.js';
-import { BackendForwarder } from './backend-forwarder.js';
 import { createPrincipalCertificates, type PrincipalCertificates } from './principal-certificates.js';
-import { connectTcp, handleRequest, type HandlerContext } from './request-handler.js';
+import { connectTcp, handleRequest } from './request-handler.js';
 import { ConnectorActivity } from './connector-activity.js';
 import { forwardUpgrade } from './upgrade-forwarder.js';
 import { isUpgradeStream } from '../shared/upgrade-protocol.js';
@@ -77,8 +76,6 @@ export async function buildConnector(source: ConfigStore | Config, opts: Connect
   const ca = opts.ca ?? await loadOrCreateCa(store.config.proxy.caDir ?? defaultCaDir());
   const trail = new AuditTrail(logger, name);
   const activity = new ConnectorActivity();
-  const forwarder = new BackendForwarder();
-  const handlers: HandlerContext = { forwarder, logger };
   const runtimes = new Map<string, SubaccountRuntime>();
   let current = first;
   let started = false;
@@ -105,7 +102,7 @@ export async function buildConnector(source: ConfigStore | Config, opts: Connect
     return new SubaccountRuntime(k, s, ctx, (rt) => ({
       onRequest: (req, res) => {
         try {
-          handleRequest(handlers, rt, req, res);
+          handleRequest(rt, req, res);
         } catch (err) {
           logger.error({ err }, 'request handling failed');
           sendError(res, simError('SCC_BACKEND_UNREACHABLE', {}, err));
@@ -113,7 +110,7 @@ export async function buildConnector(source: ConfigStore | Config, opts: Connect
       },
       // CONNECT streams: WebSocket upgrades (upgrade-forwarder.ts) or TCP for SOCKS5.
       onConnect: (stream, headers) => (isUpgradeStream(headers) ? forwardUpgrade(rt, stream, headers)
-        : void connectTcp(handlers, rt, stream, String(headers[':authority'] ?? ''))),
+        : void connectTcp(rt, stream, String(headers[':authority'] ?? ''))),
     }));
   }
 
@@ -184,7 +181,6 @@ export async function buildConnector(source: ConfigStore | Config, opts: Connect
       await admin?.close();
       await Promise.all([...runtimes.values()].map((rt) => rt.destroy()));
       runtimes.clear();
-      forwarder.close();
     },
   };
 }

@@ -11,23 +11,17 @@ import type { Logger } from '../shared/logger.js';
 import { decodePrincipal, PRINCIPAL_HEADER, type Principal } from '../shared/principal-header.js';
 import { DECISION_HEADER, decisionValue, type ConnectorVerdict } from '../shared/tunnel-protocol.js';
 import type { AccessDeniedCode } from './access-policy.js';
-import type { BackendForwarder } from './backend-forwarder.js';
+import { forwardToBackend } from './backend-forwarder.js';
 import { EMPTY_CLIENT_CERT, usesClientCertificate } from './principal-certificates.js';
 import { recordRequest } from './recent-requests.js';
 import type { SubaccountRuntime } from './subaccount-runtime.js';
 import { forwardTcp } from './tcp-forwarder.js';
 
-export interface HandlerContext {
-  forwarder: BackendForwarder;
-  /** For failures outside a subaccount (request logs use the snapshot's logger). */
-  logger: Logger;
-}
-
 /** A request from the proxy: HTTP/1.1 on a tunnel carrier (Host is the virtual system, origin-form URL). */
 export type TunnelRequest = IncomingMessage;
 export type TunnelResponse = ServerResponse;
 
-export function handleRequest(ctx: HandlerContext, rt: SubaccountRuntime, req: TunnelRequest, res: TunnelResponse): void {
+export function handleRequest(rt: SubaccountRuntime, req: TunnelRequest, res: TunnelResponse): void {
   const started = performance.now();
   const s = rt.snapshot;
   const { logger } = s;
@@ -61,7 +55,7 @@ export function handleRequest(ctx: HandlerContext, rt: SubaccountRuntime, req: T
   if (target === undefined) return sendError(res, simError('SCC_BACKEND_UNREACHABLE'));
   const forward = (extraHeaders: Record<string, string> | undefined) => {
     rt.active += 1;
-    ctx.forwarder.forward(req, res, target, decision.path, query, extraHeaders, (result) => {
+    forwardToBackend(req, res, target, decision.path, query, extraHeaders, (result) => {
       rt.active -= 1;
       if (result.error) {
         logger.warn({ virtualHost, virtualPort, method, path: rawPath, user, err: result.error.cause, code: result.error.code }, 'backend call failed');
@@ -88,7 +82,7 @@ export function handleRequest(ctx: HandlerContext, rt: SubaccountRuntime, req: T
 }
 
 /** TCP for SOCKS5: a CONNECT stream to a TCP/TCPS system mapping. */
-export async function connectTcp(ctx: HandlerContext, rt: SubaccountRuntime, stream: ServerHttp2Stream, authority: string): Promise<void> {
+export async function connectTcp(rt: SubaccountRuntime, stream: ServerHttp2Stream, authority: string): Promise<void> {
   const started = performance.now();
   const s = rt.snapshot;
   const { logger } = s;

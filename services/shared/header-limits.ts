@@ -8,7 +8,7 @@
 // overflow, so neither would say which limit was hit.
 export const MAX_HEADER_BYTES = 16 * 1024;
 export const MAX_HEADER_COUNT = 1000;
-/** `maxHeadersCount` of the HTTP/1 parsers that check MAX_HEADER_COUNT (the proxy's listener, the connector's backend client). */
+/** `maxHeadersCount` of the HTTP/1 parsers that must see a head over MAX_HEADER_COUNT as over it (the proxy's listener, the connector's carrier server). */
 export const PARSER_MAX_HEADERS_COUNT = 2 * MAX_HEADER_COUNT;
 
 /** HTTP/2 entries of one head on the tunnel: the fields plus pseudo-headers and the few the simulator adds. */
@@ -21,6 +21,6 @@ export const TUNNEL_MAX_HEADER_PAIRS = MAX_HEADER_COUNT + 64;
 export const TUNNEL_MAX_HEADER_LIST_SIZE = 256 * 1024;
 
 /** Whether a parsed head (`rawHeaders`: name, value, name, value, …) has more fields than allowed. */
-export function tooManyHeaders(rawHeaders: readonly string[]): boolean {
+export function tooManyHeaders(rawHeaders: { readonly length: number }): boolean {
   return rawHeaders.length > 2 * MAX_HEADER_COUNT;
 }

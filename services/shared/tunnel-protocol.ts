@@ -121,6 +121,11 @@ export function isHopByHop(name: string): boolean {
   return HOP_BY_HOP.has(name);
 }
 
+/** The field names a Connection header lists (lower case), which are hop-by-hop too. */
+export function connectionTokens(value: string): string[] {
+  return value.toLowerCase().split(',').map((s) => s.trim());
+}
+
 /**
  * Copies headers for the next hop: drops hop-by-hop headers (and those the Connection header
  * names), pseudo-headers, and every header for which `drop(name)` is true.
@@ -131,7 +136,7 @@ export function nextHopHeaders(
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const connection = headers.connection;
-  const named = connection ? String(connection).toLowerCase().split(',').map((s) => s.trim()) : undefined;
+  const named = connection ? connectionTokens(String(connection)) : undefined;
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || name.charCodeAt(0) === 58 /* ':' */ || HOP_BY_HOP.has(name)) continue;
