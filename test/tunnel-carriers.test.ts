@@ -1,7 +1,7 @@
-// The proxy's requests travel as HTTP/1.1 on pooled, long-lived carrier streams of the tunnel
-// (services/proxy/tunnel-pool.ts): sequential requests reuse one carrier instead of opening a
-// stream each, concurrent ones get carriers of their own, and answers stay byte-exact on Node 20
-// too (whose Http2Stream corrupted string chunks of a writev: services/shared/tunnel-carrier.ts).
+// The proxy's requests travel as HTTP/1.1 on pooled, long-lived carriers of the tunnel, TCP
+// connections the connector dialled when the proxy asked (services/proxy/tunnel-pool.ts):
+// sequential requests reuse one carrier instead of asking for one each, concurrent ones get
+// carriers of their own, and answers stay byte-exact.
 import t from 'tap';
 import http from 'node:http';
 import { startSimulator } from '../src/simulator.js';

@@ -13,8 +13,9 @@ import { EventEmitter, once } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '../shared/logger.js';
 import { TunnelLiveness, type TunnelLivenessSettings } from '../shared/tunnel-liveness.js';
-import { CARRIER_AUTHORITY, CARRIER_HEADER, CARRIER_HTTP1, TUNNEL_PATH, TUNNEL_SESSION_OPTIONS, TUNNEL_SESSION_WINDOW } from '../shared/tunnel-protocol.js';
-import { carrierWrites } from '../shared/tunnel-carrier.js';
+import {
+  CARRIER_DIAL_PATH, CARRIER_TICKET_HEADER, CARRIER_UPGRADE, TUNNEL_PATH, TUNNEL_SESSION_OPTIONS, TUNNEL_SESSION_WINDOW,
+} from '../shared/tunnel-protocol.js';
 import { PARSER_MAX_HEADERS_COUNT, TUNNEL_MAX_HEADER_LIST_SIZE } from '../shared/header-limits.js';
 import { listenerOptions } from '../shared/http-listener.js';
 import { backoffDelay, upgradeHeaders, type Backoff, type SccTunnelState, type TunnelIdentity } from './tunnel-identity.js';
@@ -27,7 +28,7 @@ export interface TunnelClientOptions {
   identity: TunnelIdentity;
   backoff: Backoff;
   logger: Logger;
-  /** A request from the proxy: HTTP/1.1 on a carrier stream (the proxy's pool, tunnel-pool.ts). */
+  /** A request from the proxy: HTTP/1.1 on a carrier (the proxy's pool, tunnel-pool.ts). */
   onRequest: (req: http.IncomingMessage, res: http.ServerResponse) => void;
   onConnect?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void;
   /** PING and SETTINGS deadlines for the proxy's end (tunnel-liveness.ts); without, none. */
@@ -64,6 +65,8 @@ export class TunnelClient extends EventEmitter {
   #timer: NodeJS.Timeout | undefined;
   #socket: Socket | undefined;
   #pending: http.ClientRequest | undefined;
+  /** The carriers dialled for the current tunnel connection: they end with it. */
+  readonly #carriers = new Set<Socket>();
 
   constructor(opts: TunnelClientOptions) {
     super();
@@ -71,13 +74,16 @@ export class TunnelClient extends EventEmitter {
     this.backoff = opts.backoff;
     this.#log = opts.logger.child({ component: 'tunnel-client', connector: opts.identity.connectorName });
     this.#liveness = opts.liveness;
-    // Requests come on carriers only (below); a plain HTTP/2 request on the tunnel is refused.
-    this.#h2 = http2.createServer(TUNNEL_SESSION_OPTIONS, (_req, res) => {
+    // Requests come on carriers only (below). On the tunnel session the proxy asks for carriers;
+    // any other plain HTTP/2 request is refused.
+    this.#h2 = http2.createServer(TUNNEL_SESSION_OPTIONS, (req, res) => {
+      const ticket = req.headers[CARRIER_TICKET_HEADER];
+      if (req.method === 'POST' && req.url === CARRIER_DIAL_PATH && typeof ticket === 'string') return this.#dialCarrier(ticket, res);
       res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('requests travel on the tunnel\'s HTTP/1.1 carrier streams\n');
+      res.end('requests travel on the tunnel\'s HTTP/1.1 carriers\n');
     });
-    // Carriers: each CONNECT stream marked as one is an HTTP/1.1 connection from the proxy's pool,
-    // served by this server like a socket (keep-alive: request after request on the same stream).
+    // Carriers: each is an HTTP/1.1 connection from the proxy's pool, served by this server
+    // (keep-alive: request after request on the same connection).
     this.#h1 = http.createServer({
       ...listenerOptions(CARRIER_TIMEOUTS), maxHeaderSize: TUNNEL_MAX_HEADER_LIST_SIZE, connectionsCheckingInterval: 30_000,
     } as http.ServerOptions, opts.onRequest);
@@ -86,18 +92,8 @@ export class TunnelClient extends EventEmitter {
       this.#log.debug({ err }, 'unreadable request on a tunnel carrier');
       socket.destroy();
     });
-    // CONNECT streams (TCP over the tunnel, for SOCKS5; carriers) arrive as 'connect', not as requests.
+    // CONNECT streams (TCP over the tunnel: SOCKS5, WebSocket upgrades) arrive as 'connect', not as requests.
     this.#h2.on('connect', (req: http2.Http2ServerRequest) => {
-      if (req.headers[CARRIER_HEADER] === CARRIER_HTTP1 && req.headers[':authority'] === CARRIER_AUTHORITY) {
-        const stream = req.stream;
-        carrierWrites(stream);
-        stream.respond({ ':status': 200 });
-        // What Node's HTTP server calls on a net.Socket.
-        (stream as unknown as { setNoDelay: () => void }).setNoDelay = () => {};
-        (stream as unknown as { setKeepAlive: () => void }).setKeepAlive = () => {};
-        this.#h1.emit('connection', stream);
-        return;
-      }
       if (opts.onConnect) opts.onConnect(req.stream, req.headers);
       else req.stream.respond({ ':status': 405 }, { endStream: true });
     });
@@ -204,7 +200,10 @@ export class TunnelClient extends EventEmitter {
       socket.setNoDelay(true);
       socket.setKeepAlive(true, 10_000);
       if (head.length > 0) socket.unshift(head);
-      socket.once('close', () => this.#lost('the tunnel connection closed', ctx, socket));
+      socket.once('close', () => {
+        for (const c of this.#carriers) c.destroy();
+        this.#lost('the tunnel connection closed', ctx, socket);
+      });
       socket.once('end', () => socket.destroy());
       socket.on('error', (err) => this.#log.debug({ err }, 'tunnel socket error'));
       this.#h2.emit('connection', socket);
@@ -220,6 +219,47 @@ export class TunnelClient extends EventEmitter {
       res.on('error', () => this.#failedAttempt(req, `the proxy refused the tunnel: ${res.statusCode}`, ctx));
     });
     req.on('error', (err) => this.#failedAttempt(req, `cannot reach the proxy tunnel endpoint (${(err as NodeJS.ErrnoException).code ?? err.message})`, ctx));
+    req.end();
+  }
+
+  /**
+   * The proxy asked for a carrier with `ticket`: dial the tunnel endpoint again, present it, and
+   * serve HTTP/1.1 on the connection. The answer on the tunnel says how the dial went (204: the
+   * proxy took it). Only the tunnel endpoint this connector is configured for is ever dialled.
+   */
+  #dialCarrier(ticket: string, res: http2.Http2ServerResponse): void {
+    const tunnel = this.#socket;
+    const id = this.identity;
+    const answer = (status: number, why?: string) => {
+      if (res.headersSent || res.stream.destroyed) return;
+      if (why !== undefined) this.#log.warn({ reason: why }, 'could not dial a tunnel carrier');
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+      if (why === undefined) res.end(); else res.end(`${why}\n`);
+    };
+    if (tunnel === undefined || tunnel.destroyed) return answer(503, 'the tunnel is closing');
+    const req = http.request({
+      host: id.host, port: id.port, path: TUNNEL_PATH, method: 'GET', agent: false,
+      headers: { connection: 'Upgrade', upgrade: CARRIER_UPGRADE, [CARRIER_TICKET_HEADER]: ticket },
+    });
+    req.setTimeout(CONNECT_WAIT_MS, () => { answer(504, `the proxy did not answer the carrier dial within ${CONNECT_WAIT_MS} ms`); req.destroy(); });
+    req.on('upgrade', (_res, socket, head) => {
+      req.setTimeout(0);
+      if (this.#socket !== tunnel || tunnel.destroyed) return void socket.destroy(); // that tunnel is gone
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, 10_000);
+      if (head.length > 0) socket.unshift(head);
+      this.#carriers.add(socket);
+      socket.once('close', () => this.#carriers.delete(socket));
+      socket.once('end', () => socket.destroy());
+      socket.on('error', (err) => this.#log.debug({ err }, 'tunnel carrier error'));
+      this.#h1.emit('connection', socket);
+      answer(204);
+    });
+    req.on('response', (r) => {
+      r.resume();
+      answer(502, `the proxy refused the carrier: ${r.statusCode}`);
+    });
+    req.on('error', (err) => answer(502, `cannot reach the proxy tunnel endpoint (${(err as NodeJS.ErrnoException).code ?? err.message})`));
     req.end();
   }
 

@@ -17,7 +17,7 @@ import { parseProxyTarget } from './absolute-url.js';
 import type { PrincipalCheck, PrincipalDecision } from './principal-check.js';
 import type { TrafficFeed } from './traffic-feed.js';
 import { proxiedRecord, refusedRecord } from './traffic-event.js';
-import type { TunnelRegistry } from './tunnel-registry.js';
+import type { Tunnel, TunnelRegistry } from './tunnel-registry.js';
 import type { TokenDecision } from '../xsuaa/token-verifier.js';
 
 export const LOCATION_HEADER = 'sap-connectivity-scc-location_id';
@@ -143,8 +143,10 @@ export function createForwardProxy({ registry, verify, checkPrincipal, logger, t
     // The request goes down one of the tunnel's HTTP/1.1 carriers (tunnel-pool.ts); the answer is
     // written onto `res` as it arrives, with backpressure both ways.
     const onError = (err: Error) => {
-      if (!res.headersSent) fail(req, res, started, carrierError(tunnel.session, err), { subaccount: decision.subaccount, locationId, err });
-      else if (!res.writableFinished) res.destroy();
+      if (res.headersSent) return void (res.writableFinished || res.destroy());
+      void carrierError(tunnel, err).then((e) => {
+        if (!res.destroyed) fail(req, res, started, e, { subaccount: decision.subaccount, locationId, err });
+      });
     };
     const exchange = new TunnelExchange(res, onError, (status, h) => {
       logged(status, { rule: readDecision(h[DECISION_HEADER])?.rule });
@@ -182,12 +184,18 @@ export function streamError(session: ClientHttp2Session, stream: ClientHttp2Stre
   return simError('SCC_TUNNEL_STREAM_RESET', { reason: h2ErrorName(stream.rstCode) }, cause);
 }
 
-/** A request whose carrier failed before an answer: the tunnel was lost, or only the carrier was reset while the tunnel stays up. */
-function carrierError(session: ClientHttp2Session, cause: Error): SimError {
-  if (session.destroyed || session.closed) return simError('SCC_TUNNEL_BROKEN', {}, cause);
+/**
+ * A request whose carrier failed before an answer: the tunnel was lost, or only the carrier failed
+ * while the tunnel stays up. A carrier that closed may be the first sign of a connector that died,
+ * so the tunnel is asked (a PING) before the answer says which.
+ */
+async function carrierError(tunnel: Tunnel, cause: Error): Promise<SimError> {
+  const lost = () => tunnel.session.destroyed || tunnel.session.closed;
+  if (lost()) return simError('SCC_TUNNEL_BROKEN', {}, cause);
   const refused = cause instanceof CarrierRefused ? cause : cause.cause instanceof CarrierRefused ? cause.cause : undefined;
-  const reason = refused ? h2ErrorName(refused.rstCode) : 'the carrier connection closed before the answer';
-  return simError('SCC_TUNNEL_STREAM_RESET', { reason }, cause);
+  if (refused) return simError('SCC_TUNNEL_STREAM_RESET', { reason: refused.reason }, cause);
+  if (!(await tunnel.probe()) || lost()) return simError('SCC_TUNNEL_BROKEN', {}, cause);
+  return simError('SCC_TUNNEL_STREAM_RESET', { reason: 'the carrier connection closed before the answer' }, cause);
 }
 
 /**

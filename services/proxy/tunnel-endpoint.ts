@@ -3,17 +3,20 @@
 // that socket and registers the tunnel. Everything else on this port gets a plain HTTP error.
 import http from 'node:http';
 import http2 from 'node:http2';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Config, SubaccountConfig } from '../shared/config-schema.js';
 import { answerClientError, listenerOptions } from '../shared/http-listener.js';
 import type { Logger } from '../shared/logger.js';
 import {
-  HEADER_CONNECTOR, HEADER_LOCATION, HEADER_SUBACCOUNT, TUNNEL_PATH, TUNNEL_SESSION_OPTIONS, TUNNEL_SESSION_WINDOW, TUNNEL_UPGRADE,
+  CARRIER_TICKET_HEADER, CARRIER_UPGRADE, HEADER_CONNECTOR, HEADER_LOCATION, HEADER_SUBACCOUNT, TUNNEL_PATH, TUNNEL_SESSION_OPTIONS,
+  TUNNEL_SESSION_WINDOW, TUNNEL_UPGRADE,
 } from '../shared/tunnel-protocol.js';
 import { TunnelLiveness } from '../shared/tunnel-liveness.js';
 import type { Tunnel, TunnelRegistry } from './tunnel-registry.js';
 import { createTunnelPool } from './tunnel-pool.js';
+import { CarrierTickets } from './carrier-tickets.js';
 
 export interface TunnelEndpointOptions {
   /** The config, or a function giving the current one (the cloud users are looked up per connection). */
@@ -32,6 +35,7 @@ export function createTunnelEndpoint({ config, registry, logger }: TunnelEndpoin
   const log = logger.child({ component: 'tunnel-endpoint' });
   const configOf = typeof config === 'function' ? config : () => config;
   const watchers = new WeakMap<Tunnel, TunnelLiveness>();
+  const tickets = new CarrierTickets();
   const server = http.createServer(listenerOptions(configOf().proxy), (req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: TUNNEL_UPGRADE, connection: 'close' });
     res.end(`This is the scc-sim tunnel endpoint: Cloud Connectors connect here with "Upgrade: ${TUNNEL_UPGRADE}".\n`);
@@ -39,6 +43,7 @@ export function createTunnelEndpoint({ config, registry, logger }: TunnelEndpoin
   server.on('clientError', answerClientError(log, configOf().proxy));
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => log.debug({ err }, 'tunnel socket error'));
+    if (req.url === TUNNEL_PATH && String(req.headers.upgrade).toLowerCase() === CARRIER_UPGRADE) return carrier(req, socket as Socket, head);
     const subaccountId = String(req.headers[HEADER_SUBACCOUNT] ?? '');
     const connectorName = String(req.headers[HEADER_CONNECTOR] ?? 'unnamed');
     let locationId: string;
@@ -83,7 +88,9 @@ export function createTunnelEndpoint({ config, registry, logger }: TunnelEndpoin
     const tunnel: Tunnel = {
       subaccount: ctx.subaccount, locationId: ctx.locationId, connectorName: ctx.connectorName,
       remoteAddress: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
-      connectedSince: Date.now(), session, pool: createTunnelPool(session),
+      connectedSince: Date.now(), session,
+      pool: createTunnelPool(session, tickets, configOf().proxy.tunnelPingTimeoutMs + configOf().proxy.tunnelSettingsTimeoutMs),
+      probe: () => liveness.probe(),
     };
     let ended = false;
     const gone = (why: string) => {
@@ -108,6 +115,20 @@ export function createTunnelEndpoint({ config, registry, logger }: TunnelEndpoin
     socket.once('end', () => { gone('the Cloud Connector closed the tunnel connection'); socket.destroy(); });
     registry.add(tunnel);
     log.info(ctx, 'Cloud Connector connected');
+  }
+
+  /** A carrier the connector dialled because this side asked for one (carrier-tickets.ts). */
+  function carrier(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
+    const ticket = req.headers[CARRIER_TICKET_HEADER];
+    // Accepted before it is handed over: the pool writes its first request on it at once.
+    if (typeof ticket !== 'string' || !tickets.has(ticket)) return refuse(socket, 401, 'unknown, used or expired carrier ticket', { remoteAddress: req.socket.remoteAddress });
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: ${CARRIER_UPGRADE}\r\n\r\n`);
+    if (head.length > 0) socket.unshift(head);
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 10_000);
+    // A connector that died sends FIN only: the carrier ends with it (this server allows half-open sockets).
+    socket.once('end', () => socket.destroy());
+    tickets.redeem(ticket, socket);
   }
 
   function refuse(socket: Duplex, status: number, reason: string, ctx: Record<string, unknown>): void {

@@ -1,27 +1,30 @@
-// The proxy's HTTP client for one tunnel: HTTP/1.1 requests on long-lived HTTP/2 CONNECT streams
-// of the tunnel session ("carriers", tunnel-protocol.ts), pooled and kept alive by undici.
+// The proxy's HTTP client for one tunnel: HTTP/1.1 requests on pooled, long-lived TCP connections
+// the connector dialled for this tunnel ("carriers", tunnel-protocol.ts), kept alive by undici.
 //
-// Why (issue 10, `npm run bench`): a fresh HTTP/2 stream per request costs Node ~88 µs in the
-// proxy alone (ClientHttp2Session.request(), a third of it AsyncResource.bind) and as much again in
-// the connector's compat layer; a carrier is opened once and then carries request after request
-// as plain bytes in DATA frames, parsed by undici here and by Node's HTTP/1.1 server in the
-// connector. The tunnel stays one TCP connection: SOCKS5 CONNECT streams, PINGs and liveness are
-// unchanged, and a lost session ends every carrier (and so every request on it) at once.
-import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
+// Why (issue 10, `npm run bench`): carriers used to be HTTP/2 CONNECT streams of the tunnel
+// session. That was cheap per request, but nghttp2 writes a session's output once per event-loop
+// turn, so a whole turn's requests crossed the tunnel in one write and the two processes took
+// turns on the cores (a third of the machine idle under load). On a TCP carrier each request is
+// written at once, as on any HTTP/1.1 hop. The tunnel session stays what holds the tunnel together:
+// it authenticates the connector, asks for carriers, carries SOCKS5 and WebSocket streams and the
+// PINGs, and a lost session ends every carrier (and so every request on it) at once.
+import type { ClientHttp2Session } from 'node:http2';
+import type { Socket } from 'node:net';
 import { Pool } from '../shared/undici-pool.js';
-import { carrierWrites } from '../shared/tunnel-carrier.js';
-import { CARRIER_AUTHORITY, CARRIER_HEADER, CARRIER_HTTP1 } from '../shared/tunnel-protocol.js';
+import { h2ErrorName } from '../shared/tunnel-protocol.js';
+import type { CarrierTickets } from './carrier-tickets.js';
 
 /** Carriers per tunnel: concurrent requests beyond this wait in undici's queue. */
 export const TUNNEL_POOL_CARRIERS = 512;
 
-/** A carrier the connector refused or reset before it answered; `rstCode` names why (HTTP/2 error code). */
+/** A carrier the connector did not provide; `reason` says why (an HTTP/2 reset of the request for it, its answer, or no dial in time). */
 export class CarrierRefused extends Error {
   readonly code = 'SCC_CARRIER_REFUSED';
-  constructor(readonly rstCode: number | undefined, cause?: Error) { super(`the tunnel carrier stream was reset (code ${rstCode})`, { cause }); }
+  constructor(readonly reason: string, cause?: Error) { super(`no tunnel carrier: ${reason}`, { cause }); }
+  static reset(rstCode: number | undefined, cause?: Error): CarrierRefused { return new CarrierRefused(h2ErrorName(rstCode), cause); }
 }
 
-export function createTunnelPool(session: ClientHttp2Session): Pool {
+export function createTunnelPool(session: ClientHttp2Session, tickets: CarrierTickets, dialTimeoutMs: number): Pool {
   return new Pool('http://scc-tunnel', {
     connections: TUNNEL_POOL_CARRIERS,
     pipelining: 1,
@@ -34,28 +37,10 @@ export function createTunnelPool(session: ClientHttp2Session): Pool {
     // The answer's head as the HTTP/1 side allows it (header-limits.ts); the connector checks the count.
     maxHeaderSize: 64 * 1024,
     connect: (_opts, callback) => {
-      let stream: ClientHttp2Stream;
-      try {
-        stream = session.request({ ':method': 'CONNECT', ':authority': CARRIER_AUTHORITY, [CARRIER_HEADER]: CARRIER_HTTP1 });
-      } catch (err) {
-        return void callback(err as Error, null);
-      }
-      carrierWrites(stream);
-      let decided = false;
-      const fail = (err: Error) => { if (!decided) { decided = true; stream.destroy(); callback(err, null); } };
-      stream.once('response', (h) => {
-        if (h[':status'] !== 200) return fail(new CarrierRefused(undefined));
-        decided = true;
-        // What undici calls on a net.Socket; an HTTP/2 stream has no such knobs (the tunnel socket has them set).
-        const s = stream as unknown as Record<string, unknown>;
-        s.setNoDelay = () => stream;
-        s.setKeepAlive = () => stream;
-        s.ref = () => stream;
-        s.unref = () => stream;
-        callback(null, stream as never);
+      tickets.request(session, dialTimeoutMs, (err: Error | null, socket?: Socket) => {
+        if (err) callback(err, null);
+        else callback(null, socket as never);
       });
-      stream.once('error', (err) => fail(new CarrierRefused(stream.rstCode, err)));
-      stream.once('close', () => fail(new CarrierRefused(stream.rstCode)));
     },
   });
 }

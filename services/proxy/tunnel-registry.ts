@@ -11,8 +11,10 @@ export interface Tunnel {
   readonly remoteAddress: string;
   readonly connectedSince: number;
   readonly session: ClientHttp2Session;
-  /** HTTP/1.1 requests on pooled carrier streams of `session` (tunnel-pool.ts). */
+  /** HTTP/1.1 requests on pooled carriers of this tunnel (tunnel-pool.ts). */
   readonly pool: Pool;
+  /** Whether the connector still answers on `session`: true once it acknowledges a PING, false when the tunnel is declared dead. */
+  probe(): Promise<boolean>;
 }
 
 export type LookupResult = { found: true; tunnel: Tunnel } | { found: false; reason: string };
