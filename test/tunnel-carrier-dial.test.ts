@@ -14,7 +14,7 @@ import { faultWorld, type FaultWorld } from './helpers/connector-process.js';
 import { SUBACCOUNT_A } from './helpers/configs.js';
 import { beforeDeadline } from './helpers/deadline.js';
 import { expectError } from './helpers/expect-error.js';
-import { dialTunnel } from './helpers/fake-connector.js';
+import { dialTunnel, sendUpgrade } from './helpers/fake-connector.js';
 import { proxyRequest } from './helpers/proxy-client.js';
 
 const CREDENTIALS = { subaccount: SUBACCOUNT_A, locationID: '', cloudUser: 'cloud-user-a@example.com', cloudPassword: 'cloud-password-a', name: 'fake' };
@@ -39,26 +39,9 @@ async function fakeTunnel(t: Test, w: FaultWorld, onAsk: (ask: CarrierAsk) => vo
 }
 
 /** Dials the tunnel endpoint as a carrier with `ticket` (none: without the header); resolves with the socket past the 101, or with the status line of a refusal. */
-async function dialCarrier(t: Test, port: number, ticket: string | undefined): Promise<{ socket: net.Socket; status: string }> {
-  const socket = net.connect(port, '127.0.0.1');
-  t.teardown(() => socket.destroy());
-  socket.on('error', () => {});
-  await once(socket, 'connect');
-  socket.write(`GET ${TUNNEL_PATH} HTTP/1.1\r\nHost: tunnel\r\nConnection: Upgrade\r\nUpgrade: ${CARRIER_UPGRADE}\r\n`
-    + `${ticket === undefined ? '' : `${CARRIER_TICKET_HEADER}: ${ticket}\r\n`}\r\n`);
-  return new Promise((resolve) => {
-    let buf = Buffer.alloc(0);
-    const onData = (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      socket.off('data', onData);
-      socket.pause();
-      if (buf.length > end + 4) socket.unshift(buf.subarray(end + 4));
-      resolve({ socket, status: buf.subarray(0, buf.indexOf('\r\n')).toString('latin1') });
-    };
-    socket.on('data', onData);
-  });
+function dialCarrier(t: Test, port: number, ticket: string | undefined): Promise<{ socket: net.Socket; status: string }> {
+  return sendUpgrade(t, port, `GET ${TUNNEL_PATH} HTTP/1.1\r\nHost: tunnel\r\nConnection: Upgrade\r\nUpgrade: ${CARRIER_UPGRADE}\r\n`
+    + `${ticket === undefined ? '' : `${CARRIER_TICKET_HEADER}: ${ticket}\r\n`}`);
 }
 
 const hello = (w: FaultWorld) => beforeDeadline(proxyRequest(w.ports.httpPort, { url: 'http://virtualhost:3333/', token: w.token }), DEADLINE_MS, 'the answer');

@@ -9,7 +9,6 @@
 // it authenticates the connector, asks for carriers, carries SOCKS5 and WebSocket streams and the
 // PINGs, and a lost session ends every carrier (and so every request on it) at once.
 import type { ClientHttp2Session } from 'node:http2';
-import type { Socket } from 'node:net';
 import { Pool } from '../shared/undici-pool.js';
 import { h2ErrorName } from '../shared/tunnel-protocol.js';
 import type { CarrierTickets } from './carrier-tickets.js';
@@ -36,11 +35,6 @@ export function createTunnelPool(session: ClientHttp2Session, tickets: CarrierTi
     keepAliveMaxTimeout: 30_000,
     // The answer's head as the HTTP/1 side allows it (header-limits.ts); the connector checks the count.
     maxHeaderSize: 64 * 1024,
-    connect: (_opts, callback) => {
-      tickets.request(session, dialTimeoutMs, (err: Error | null, socket?: Socket) => {
-        if (err) callback(err, null);
-        else callback(null, socket as never);
-      });
-    },
+    connect: (_opts, callback) => tickets.request(session, dialTimeoutMs, (err, socket) => callback(err, (socket ?? null) as never)),
   });
 }

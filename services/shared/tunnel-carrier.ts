@@ -1,6 +1,6 @@
-// What both tunnel ends do to an HTTP/2 stream before it carries bytes of its own (an HTTP/1.1
-// carrier, tunnel-protocol.ts, or a SOCKS5 TCP connection): every write reaches the stream as ONE
-// Buffer.
+// What both tunnel ends do to an HTTP/2 stream before it carries bytes of its own (a SOCKS5 TCP
+// connection, or a WebSocket upgrade once the backend switched protocols): every write reaches
+// the stream as ONE Buffer.
 //
 // Node 20's Http2Stream loses data handed to it in one writev of several chunks: string chunks
 // (the status line Node's HTTP server writes, the request head undici writes) arrived as garbage
