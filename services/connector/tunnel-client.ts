@@ -197,15 +197,11 @@ export class TunnelClient extends EventEmitter {
       this.#failed = false;
       this.lastError = undefined;
       this.#socket = socket;
-      socket.setNoDelay(true);
-      socket.setKeepAlive(true, 10_000);
-      if (head.length > 0) socket.unshift(head);
       socket.once('close', () => {
         for (const c of this.#carriers) c.destroy();
         this.#lost('the tunnel connection closed', ctx, socket);
       });
-      socket.once('end', () => socket.destroy());
-      socket.on('error', (err) => this.#log.debug({ err }, 'tunnel socket error'));
+      this.#adopt(socket, head, 'tunnel socket error');
       this.#h2.emit('connection', socket);
       this.#log.info(ctx, 'tunnel established: connected to the cloud');
       this.#setState('connected');
@@ -245,13 +241,9 @@ export class TunnelClient extends EventEmitter {
     req.on('upgrade', (_res, socket, head) => {
       req.setTimeout(0);
       if (this.#socket !== tunnel || tunnel.destroyed) return void socket.destroy(); // that tunnel is gone
-      socket.setNoDelay(true);
-      socket.setKeepAlive(true, 10_000);
-      if (head.length > 0) socket.unshift(head);
       this.#carriers.add(socket);
       socket.once('close', () => this.#carriers.delete(socket));
-      socket.once('end', () => socket.destroy());
-      socket.on('error', (err) => this.#log.debug({ err }, 'tunnel carrier error'));
+      this.#adopt(socket, head, 'tunnel carrier error');
       this.#h1.emit('connection', socket);
       answer(204);
     });
@@ -261,6 +253,15 @@ export class TunnelClient extends EventEmitter {
     });
     req.on('error', (err) => answer(502, `cannot reach the proxy tunnel endpoint (${(err as NodeJS.ErrnoException).code ?? err.message})`));
     req.end();
+  }
+
+  /** A connection the proxy switched to our protocol: no Nagle, TCP keep-alive, the bytes read past the 101 put back, and a FIN from the proxy ends it. */
+  #adopt(socket: Socket, head: Buffer, errorMessage: string): void {
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 10_000);
+    if (head.length > 0) socket.unshift(head);
+    socket.once('end', () => socket.destroy());
+    socket.on('error', (err) => this.#log.debug({ err }, errorMessage));
   }
 
   #failedAttempt(req: http.ClientRequest, why: string, ctx: Record<string, unknown>): void {
