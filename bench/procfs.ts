@@ -12,8 +12,12 @@ function ticksPerSecond(): number {
 }
 
 /** CPU time the process has used so far (user + system), in microseconds. */
-export function cpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+export const cpuMicros = (pid: number): number => statCpuMicros(`/proc/${pid}/stat`);
+/** CPU time of the process's main thread alone (the JavaScript thread); the rest is GC helpers, compilers, libuv's pool. */
+export const mainThreadCpuMicros = (pid: number): number => statCpuMicros(`/proc/${pid}/task/${pid}/stat`);
+
+function statCpuMicros(file: string): number {
+  const stat = readFileSync(file, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state); utime is field 14, stime field 15.
   const ticks = Number(fields[11]) + Number(fields[12]);

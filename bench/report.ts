@@ -160,6 +160,15 @@ export function render(r: Results): string {
       out.push(`  scc-sim ÷ each peer: ${PEERS.filter((p) => sum[p]).map((p) => `${p}: req/s ${n(me.rps / sum[p].rps, 2)}×, CPU ${n(me.hopsCpu / sum[p].hopsCpu, 2)}×, `
         + `p99 ${n(me.p99 / sum[p].p99, 2)}×${lat?.[p] && lat['scc-sim'] ? `, p50@1 ${n(lat['scc-sim'].load.p50 / lat[p].load.p50, 2)}×` : ''}`).join('; ')}`);
     }
+    if (me && r.rps.rounds.length > 1) {
+      // The spread within this run: each round's ratio (adjacent windows), and their median.
+      const median = (xs: number[]) => { const v = [...xs].sort((a, b) => a - b); const m = v.length >> 1; return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2; };
+      out.push(`  per round, scc-sim ÷ each peer: ${PEERS.filter((p) => sum[p]).map((p) => {
+        const rps = r.rps!.rounds.map((rd) => rd['scc-sim'].load.rps / rd[p].load.rps);
+        const cpu = r.rps!.rounds.map((rd) => hopsCpu(rd['scc-sim']) / hopsCpu(rd[p]));
+        return `${p}: req/s ${rps.map((x) => n(x, 2)).join(' ')} (median ${n(median(rps), 2)}), CPU ${cpu.map((x) => n(x, 2)).join(' ')} (median ${n(median(cpu), 2)})`;
+      }).join('; ')}`);
+    }
     const loads = r.rps.rounds.flatMap((rd) => Object.values(rd).map((w) => w.loadAverage));
     const foreign = Math.max(...r.rps.rounds.flatMap((rd) => Object.values(rd).map((w) => w.foreignCores)));
     out.push(`  load average during the rounds ${n(Math.min(...loads))}-${n(Math.max(...loads))}; other processes used up to ${n(foreign)} of ${s.cpus} cores`

@@ -21,7 +21,7 @@ import { patternSha256, patternStream } from '../services/backend/byte-pattern.j
 import { writeBenchConfig } from './config.js';
 import { direct, download, getText, requestShape, upload, viaProxy, type Target, type Transfer } from './http-client.js';
 import { chooseTool, runLoad, type LoadSpec, type Tool } from './load.js';
-import { busyFraction, cpuMicros, currentRss, machineCpu, peakRss, resetPeakRss } from './procfs.js';
+import { busyFraction, cpuMicros, currentRss, machineCpu, mainThreadCpuMicros, peakRss, resetPeakRss } from './procfs.js';
 import { summarise } from './profile-summary.js';
 import { evaluate, render, writeJson, type Results, type TransferPair, type VariantName, type Window } from './report.js';
 import { getToken, ROLES, startPeers, startServices, stopPeers, stopServices, type Role, type Services } from './services.js';
@@ -63,6 +63,7 @@ async function measureLoad(tool: Tool, label: string, v: Variant, backendPid: nu
   const pids: Record<string, number> = { backend: backendPid, ...v.hops };
   const roles = Object.keys(pids);
   const before = Object.fromEntries(roles.map((r) => [r, cpuMicros(pids[r])]));
+  const mainBefore = Object.fromEntries(roles.map((r) => [r, mainThreadCpuMicros(pids[r])]));
   const machineBefore = machineCpu();
   const [load1] = loadavg();
   const t0 = process.hrtime.bigint();
@@ -70,6 +71,7 @@ async function measureLoad(tool: Tool, label: string, v: Variant, backendPid: nu
   const machineAfter = machineCpu();
   const windowUs = Number(process.hrtime.bigint() - t0) / 1000;
   const cpuUsed = Object.fromEntries(roles.map((r) => [r, cpuMicros(pids[r]) - before[r]]));
+  const mainUsed = Object.fromEntries(roles.map((r) => [r, mainThreadCpuMicros(pids[r]) - mainBefore[r]]));
   const cpuPerRequest = Object.fromEntries(roles.map((r) => [r, cpuUsed[r] / Math.max(1, load.requests)])) as Partial<Record<Role, number>>;
   const servicesUs = roles.reduce((a, r) => a + cpuUsed[r], 0);
   const foreignUs = Math.max(0, machineAfter.processUs - machineBefore.processUs - servicesUs - load.loadgenCpuUs);
@@ -77,7 +79,7 @@ async function measureLoad(tool: Tool, label: string, v: Variant, backendPid: nu
   const errors = Object.entries(load.errors).filter(([, x]) => x > 0).map(([k, x]) => `${k} ${x}`).join(', ');
   const hopsUs = (cpuPerRequest.proxy ?? 0) + (cpuPerRequest.connector ?? 0);
   log(`  ${label.padEnd(22)} ${load.rps.toFixed(0).padStart(6)} req/s  p50 ${(load.p50 / 1000).toFixed(2)} ms  p99 ${(load.p99 / 1000).toFixed(2)} ms  `
-    + `CPU µs/req ${roles.map((r) => `${r} ${cpuPerRequest[r as Role]!.toFixed(1)}`).join(' ')}${v.name === 'direct' ? '' : ` (hops ${hopsUs.toFixed(1)})`}`
+    + `CPU µs/req ${roles.map((r) => `${r} ${cpuPerRequest[r as Role]!.toFixed(1)} (main ${(mainUsed[r] / Math.max(1, load.requests)).toFixed(1)})`).join(' ')}${v.name === 'direct' ? '' : ` (hops ${hopsUs.toFixed(1)})`}`
     + `  other processes ${(foreignUs / windowUs).toFixed(2)} cores, load ${load1.toFixed(2)}${errors ? `, ERRORS: ${errors}` : ''}`);
   windows[label] = { from: Number(t0 / 1000n), to: Number(t0 / 1000n) + windowUs, requests: load.requests };
   return { load, cpuPerRequest, machineBusy: busyFraction(machineBefore, machineAfter), loadgenCores: load.loadgenCpuUs / windowUs, irqCores: irqUs / windowUs,

@@ -43,10 +43,15 @@ class Exchange implements Dispatcher.DispatchHandler {
   #pending: Error | undefined;
   readonly #timer: NodeJS.Timeout;
   #finished = false;
+  /** undici's resume of the backend socket, for the carrier's next 'drain'. */
+  #resume: (() => void) | undefined;
+  #waiting = false;
 
   constructor(
     readonly res: TunnelResponse,
     readonly target: ForwardTarget,
+    /** The DECISION_HEADER value the backend's answer carries to the proxy. */
+    readonly decision: string,
     readonly done: (result: ForwardResult) => void,
   ) {
     this.#timer = setTimeout(() => this.#stop(timeoutError(target.mapping.timeoutMs)), target.mapping.timeoutMs);
@@ -108,15 +113,16 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (typeof location === 'string') headers.location = set.rewriteLocation(location);
     const cookies = set.rewriteCookies(headers['set-cookie'] as string[] | undefined);
     if (cookies !== undefined) headers['set-cookie'] = cookies;
+    headers[DECISION_HEADER] = this.decision;
     try {
       res.writeHead(status, headers);
     } catch (err) {
-      for (const name of res.getHeaderNames()) if (name !== DECISION_HEADER) res.removeHeader(name);
+      // Nothing was set on `res` (writeHead validates before it stores): the error answer starts clean.
       return this.#refuse(coded(`a header cannot be forwarded (${(err as Error).message})`, BAD_RESPONSE_CODE));
     }
     this.#phase = Phase.Body;
     this.#timer.refresh();
-    res.on('drain', resume);
+    this.#resume = resume;
     return true;
   }
 
@@ -129,7 +135,11 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     this.#timer.refresh();
-    return this.res.write(chunk);
+    if (this.res.write(chunk)) return true;
+    // The carrier is full: undici pauses the backend until it drains. Listened for only now, so
+    // an answer that fits (nearly all) adds no listener.
+    if (!this.#waiting) { this.#waiting = true; this.res.once('drain', () => { this.#waiting = false; this.#resume?.(); }); }
+    return false;
   }
 
   onComplete(): void {
@@ -169,7 +179,7 @@ function responseHeaders(raw: Buffer[]): Record<string, string | string[]> {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toString('latin1').toLowerCase();
     const value = raw[i + 1].toString('latin1');
-    if (name === 'connection') named = (named ?? []).concat(connectionTokens(value));
+    if (name === 'connection') { const t = connectionTokens(value); if (t.length > 0) named = named === undefined ? [...t] : named.concat(t); }
     if (isHopByHop(name)) continue;
     const prior = out[name];
     if (prior === undefined) out[name] = name === 'set-cookie' ? [value] : value;
@@ -186,7 +196,7 @@ function responseHeaders(raw: Buffer[]): Record<string, string | string[]> {
  * (then with the error to send).
  */
 export function forwardToBackend(req: TunnelRequest, res: TunnelResponse, t: ForwardTarget, path: string, query: string,
-  extraHeaders: Record<string, string> | undefined, done: (result: ForwardResult) => void): void {
+  extraHeaders: Record<string, string> | undefined, decision: string, done: (result: ForwardResult) => void): void {
   const { mapping } = t;
   // The client's headers minus every spelling of the ones set here (owned-headers.ts).
   const headers = nextHopHeaders(req.headers, isOwnedHeader);
@@ -197,7 +207,7 @@ export function forwardToBackend(req: TunnelRequest, res: TunnelResponse, t: For
     headers.host = req.headers.host!;
   }
   if (extraHeaders) Object.assign(headers, extraHeaders);
-  const exchange = new Exchange(res, t, done);
+  const exchange = new Exchange(res, t, decision, done);
   t.pool.dispatch({
     method: req.method as Dispatcher.HttpMethod, path: query === '' ? path : path + query, headers,
     body: hasBody(req) ? req : null, servername: t.servername,

@@ -49,17 +49,19 @@ export function handleRequest(rt: SubaccountRuntime, req: TunnelRequest, res: Tu
   }
   s.audit.accessAllowed({ virtualHost, virtualPort, path: rawPath, method, reason: decision.reason, user });
   const rule = ruleOf(decision.resource);
-  res.setHeader(DECISION_HEADER, allowedValue(decision.resource, rule));
+  // On every answer to an allowed request, the backend's or an error: passed along rather than set
+  // on `res` now, so writeHead takes the backend's head as it is (Node's fast path, no setHeader per field).
+  const decided = { [DECISION_HEADER]: allowedValue(decision.resource, rule) };
   const { mapping } = decision;
   const target = s.targets.get(mapping);
-  if (target === undefined) return sendError(res, simError('SCC_BACKEND_UNREACHABLE'));
+  if (target === undefined) return sendError(res, simError('SCC_BACKEND_UNREACHABLE'), decided);
   const forward = (extraHeaders: Record<string, string> | undefined) => {
     rt.active += 1;
-    forwardToBackend(req, res, target, decision.path, query, extraHeaders, (result) => {
+    forwardToBackend(req, res, target, decision.path, query, extraHeaders, decided[DECISION_HEADER], (result) => {
       rt.active -= 1;
       if (result.error) {
         logger.warn({ virtualHost, virtualPort, method, path: rawPath, user, err: result.error.cause, code: result.error.code }, 'backend call failed');
-        sendError(res, result.error);
+        sendError(res, result.error, decided);
       }
       const durationMs = performance.now() - started;
       recordRequest(rt.recent, performance.timeOrigin + started, method, virtualHost, virtualPort, rawPath, result.status ?? 0, durationMs, true, rule, user);
@@ -77,7 +79,7 @@ export function handleRequest(rt: SubaccountRuntime, req: TunnelRequest, res: Tu
     if (!res.destroyed) forward(h);
   }, (err) => {
     logger.error({ virtualHost, virtualPort, user, err }, 'could not issue the principal propagation certificate');
-    sendError(res, simError('SCC_PRINCIPAL_CERTIFICATE_FAILED', {}, err));
+    sendError(res, simError('SCC_PRINCIPAL_CERTIFICATE_FAILED', {}, err), decided);
   });
 }
 

@@ -11,7 +11,7 @@ import { sendError, simError, type SimError } from '../shared/errors.js';
 import { MAX_HEADER_COUNT, PARSER_MAX_HEADERS_COUNT, tooManyHeaders } from '../shared/header-limits.js';
 import { answerClientError, listenerOptions, type ListenerTimeouts } from '../shared/http-listener.js';
 import { PRINCIPAL_HEADER } from '../shared/principal-header.js';
-import { DECISION_HEADER, INTERNAL_HEADER_PREFIX, h2ErrorName, isHopByHop, nextHopHeaders, readDecision } from '../shared/tunnel-protocol.js';
+import { DECISION_HEADER, INTERNAL_HEADER_PREFIX, connectionTokens, h2ErrorName, isHopByHop, nextHopHeaders, readDecision } from '../shared/tunnel-protocol.js';
 import { CarrierRefused } from './tunnel-pool.js';
 import { parseProxyTarget } from './absolute-url.js';
 import type { PrincipalCheck, PrincipalDecision } from './principal-check.js';
@@ -51,6 +51,11 @@ function isInternal(name: string): boolean {
 
 export function createForwardProxy({ registry, verify, checkPrincipal, logger, timeouts, traffic }: ForwardProxyOptions): http.Server {
   const log = logger.child({ component: 'http-proxy' });
+  // The last Proxy-Authorization value and its token. A client sends the same value on every
+  // request: the pattern then runs once per token instead of over ~1 KB per request, and the
+  // decision cache is handed the same string each time (its hash computed once).
+  let lastAuth = '';
+  let lastToken: string | undefined;
   const server = http.createServer({ ...listenerOptions(timeouts), requireHostHeader: false, noDelay: true } as http.ServerOptions, onRequest);
   server.maxHeadersCount = PARSER_MAX_HEADERS_COUNT;
   // Node hands CONNECT to 'connect' (and drops the socket when nobody listens), never to the request
@@ -66,6 +71,14 @@ export function createForwardProxy({ registry, verify, checkPrincipal, logger, t
   server.on('clientError', answerClientError(log, timeouts));
   return server;
 
+  function bearerToken(auth: string): string | undefined {
+    if (auth !== lastAuth) {
+      lastToken = /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1];
+      lastAuth = auth;
+    }
+    return lastToken;
+  }
+
   function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const started = process.hrtime.bigint();
     // More fields than the tunnel and the connector take (header-limits.ts): refused here, by name.
@@ -75,12 +88,12 @@ export function createForwardProxy({ registry, verify, checkPrincipal, logger, t
     const target = parseProxyTarget(req.method, req.url);
     if (!target.ok) return fail(req, res, started, simError(target.code, { reason: target.reason }), { reason: target.reason });
     const auth = req.headers['proxy-authorization'];
-    const m = auth ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
-    if (!m) {
+    const token = auth ? bearerToken(auth) : undefined;
+    if (token === undefined) {
       const reason = auth ? 'Proxy-Authorization is not a Bearer token' : 'Proxy-Authorization header is missing';
       return fail(req, res, started, simError('PROXY_AUTHENTICATION_REQUIRED', { reason }), { reason, vhost: target.host }, PROXY_AUTHENTICATE);
     }
-    const decision = verify(m[1]);
+    const decision = verify(token);
     if (decision instanceof Promise) {
       decision.then((d) => route(req, res, started, target, d), (err) => {
         log.error({ err }, 'token verification failed unexpectedly');
@@ -207,6 +220,8 @@ class TunnelExchange {
   #abort: ((err?: Error) => void) | undefined;
   #aborted = false;
   #status = 0;
+  #resume: (() => void) | undefined;
+  #waiting = false;
   /** The connector's decision and error code, for the log and the cockpit's traffic feed. */
   readonly #seen: IncomingHttpHeaders = {};
   constructor(
@@ -229,27 +244,33 @@ class TunnelExchange {
     if (status < 200) return true; // 1xx: the connector sends none (its backend's are not forwarded)
     this.#status = status;
     const res = this.res;
-    const out: string[] = [];
-    let named: string[] | undefined;
-    for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i].length === 10 && raw[i].toString('latin1').toLowerCase() === 'connection') named = raw[i + 1].toString('latin1').toLowerCase().split(',').map((x) => x.trim());
-    }
+    // One pass: [name, value, lower-case name] per kept field; the fields a Connection header names
+    // (rarely any beyond keep-alive) are taken out afterwards.
+    const kept: string[] = [];
+    let named: readonly string[] | undefined;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i].toString('latin1');
       const lower = name.toLowerCase();
       if (isInternal(lower)) { if (lower === DECISION_HEADER) this.#seen[DECISION_HEADER] = raw[i + 1].toString('latin1'); continue; }
-      if (isHopByHop(lower) || named?.includes(lower)) continue;
       const value = raw[i + 1].toString('latin1');
+      if (lower === 'connection') { const t = connectionTokens(value); if (t.length > 0) named = named === undefined ? t : [...named, ...t]; }
+      if (isHopByHop(lower)) continue;
       if (lower === 'x-internal-error-code') this.#seen[lower] = value;
-      out.push(name, value);
+      kept.push(name, value, lower);
     }
+    const out: string[] = [];
+    for (let i = 0; i < kept.length; i += 3) if (named === undefined || !named.includes(kept[i + 2])) out.push(kept[i], kept[i + 1]);
     res.writeHead(status, out);
-    res.on('drain', resume);
+    this.#resume = resume;
     return true;
   }
 
   onData(chunk: Buffer): boolean {
-    return this.res.write(chunk);
+    if (this.res.write(chunk)) return true;
+    // The client is slow: undici pauses the carrier until `res` drains (a listener only now, so an
+    // answer that fits adds none).
+    if (!this.#waiting) { this.#waiting = true; this.res.once('drain', () => { this.#waiting = false; this.#resume?.(); }); }
+    return false;
   }
 
   onComplete(): void {

@@ -124,8 +124,15 @@ export function isHopByHop(name: string): boolean {
   return HOP_BY_HOP.has(name);
 }
 
-/** The field names a Connection header lists (lower case), which are hop-by-hop too. */
-export function connectionTokens(value: string): string[] {
+const NO_TOKENS: readonly string[] = Object.freeze([]);
+
+/**
+ * The field names a Connection header lists (lower case), which are hop-by-hop too — except those
+ * on the hop-by-hop list already: `keep-alive`, the value nearly every request and answer carries,
+ * names nothing more to drop, and costs no array per request.
+ */
+export function connectionTokens(value: string): readonly string[] {
+  if (value === 'keep-alive' || value === 'Keep-Alive') return NO_TOKENS;
   return value.toLowerCase().split(',').map((s) => s.trim());
 }
 
