@@ -175,11 +175,11 @@ const FIRST_ONLY = new Set(['age', 'authorization', 'content-length', 'content-t
 /** The backend's head as the carrier's headers: names lower-cased, hop-by-hop ones (and those Connection names) dropped, repeated fields as Node joins them. */
 function responseHeaders(raw: Buffer[]): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  let named: string[] | undefined;
+  let named: readonly string[] | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toString('latin1').toLowerCase();
     const value = raw[i + 1].toString('latin1');
-    if (name === 'connection') { const t = connectionTokens(value); if (t.length > 0) named = named === undefined ? [...t] : named.concat(t); }
+    if (name === 'connection') { const t = connectionTokens(value); if (t.length > 0) named = named === undefined ? t : named.concat(t); }
     if (isHopByHop(name)) continue;
     const prior = out[name];
     if (prior === undefined) out[name] = name === 'set-cookie' ? [value] : value;

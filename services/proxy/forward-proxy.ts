@@ -244,22 +244,23 @@ class TunnelExchange {
     if (status < 200) return true; // 1xx: the connector sends none (its backend's are not forwarded)
     this.#status = status;
     const res = this.res;
-    // One pass: [name, value, lower-case name] per kept field; the fields a Connection header names
-    // (rarely any beyond keep-alive) are taken out afterwards.
-    const kept: string[] = [];
+    // One pass; the fields a Connection header names (rarely any beyond keep-alive) are taken out afterwards.
+    let out: string[] = [];
     let named: readonly string[] | undefined;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i].toString('latin1');
       const lower = name.toLowerCase();
       if (isInternal(lower)) { if (lower === DECISION_HEADER) this.#seen[DECISION_HEADER] = raw[i + 1].toString('latin1'); continue; }
       const value = raw[i + 1].toString('latin1');
-      if (lower === 'connection') { const t = connectionTokens(value); if (t.length > 0) named = named === undefined ? t : [...named, ...t]; }
+      if (lower === 'connection') { const t = connectionTokens(value); if (t.length > 0) named = named === undefined ? t : named.concat(t); }
       if (isHopByHop(lower)) continue;
       if (lower === 'x-internal-error-code') this.#seen[lower] = value;
-      kept.push(name, value, lower);
+      out.push(name, value);
     }
-    const out: string[] = [];
-    for (let i = 0; i < kept.length; i += 3) if (named === undefined || !named.includes(kept[i + 2])) out.push(kept[i], kept[i + 1]);
+    if (named !== undefined) {
+      const listed = named;
+      out = out.filter((_, i, all) => !listed.includes(all[i - (i % 2)].toLowerCase()));
+    }
     res.writeHead(status, out);
     this.#resume = resume;
     return true;
