@@ -5,10 +5,12 @@
 // or never dials, or a carrier that dies before the answer, gives a 502 that says which while the
 // tunnel stays registered; and carriers end with their tunnel.
 import t, { type Test } from 'tap';
-import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { once } from 'node:events';
+import { serveCarrier, type TunnelRequest, type TunnelResponse } from '../services/connector/carrier-server.js';
+import { silentLogger } from '../services/shared/logger.js';
+import { dataPrefix, headFrame } from '../services/shared/carrier-frames.js';
 import { CARRIER_DIAL_PATH, CARRIER_TICKET_HEADER, CARRIER_UPGRADE, TUNNEL_PATH } from '../services/shared/tunnel-protocol.js';
 import { faultWorld, type FaultWorld } from './helpers/connector-process.js';
 import { SUBACCOUNT_A } from './helpers/configs.js';
@@ -48,13 +50,13 @@ const hello = (w: FaultWorld) => beforeDeadline(proxyRequest(w.ports.httpPort, {
 
 t.test('a ticket opens exactly one carrier; unknown, replayed and missing tickets get 401', async (t) => {
   const w = await faultWorld(t);
-  const served = http.createServer((req, res) => res.end(`carried ${req.method} ${req.url} for ${req.headers.host}`));
+  const served = (req: TunnelRequest, res: TunnelResponse) => res.end(`carried ${req.method} ${req.url} for ${req.headers.host}`);
   const tickets: string[] = [];
   await fakeTunnel(t, w, async ({ ticket, res }) => {
     tickets.push(ticket);
     const { socket, status } = await dialCarrier(t, w.ports.tunnelPort, ticket);
     t.equal(status, `HTTP/1.1 101 Switching Protocols`, 'the ticket the proxy sent opens a carrier');
-    served.emit('connection', socket);
+    serveCarrier(socket, served, silentLogger());
     socket.resume();
     res.writeHead(204).end();
   });
@@ -95,13 +97,39 @@ t.test('a carrier that closes before the answer on a live tunnel: 502 saying so,
   t.equal(w.proxy.registry.get(SUBACCOUNT_A, '')?.connectorName, 'fake', 'the tunnel answered its PING and is still registered');
 });
 
+const BROKEN_ANSWERS: [string, Buffer, string][] = [
+  ['HTTP/1.1 instead of frames', Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'), 'frame type 72 is not one of HEAD, DATA, END'],
+  ['a status outside 200-599', headFrame([101, []]), 'an answer head that is not [status 200-599, [name, value, …]]'],
+  ['body bytes before the head', Buffer.concat([dataPrefix(2), Buffer.from('ok')]), 'body bytes outside an answer'],
+  ['two heads', Buffer.concat([headFrame([200, []]), headFrame([200, []])]), 'an answer head outside an exchange'],
+];
+const answerCut = /response aborted|socket hang up|ECONNRESET/;
+
+for (const [name, answer, why] of BROKEN_ANSWERS) {
+  t.test(`a connector that answers on its carrier with ${name}: 502 naming it, the proxy and the tunnel stay`, async (t) => {
+    const w = await faultWorld(t);
+    await fakeTunnel(t, w, async ({ ticket, res }) => {
+      const { socket } = await dialCarrier(t, w.ports.tunnelPort, ticket);
+      socket.once('data', () => socket.write(answer));
+      socket.resume();
+      res.writeHead(204).end();
+    });
+    const logged = w.log.waitFor((l) => typeof l.err?.message === 'string' && l.err.message.includes(why));
+    // Two heads: the first one was forwarded already, so the client sees the answer cut instead of an error answer.
+    if (name === 'two heads') await t.rejects(hello(w), answerCut, 'the answer is cut');
+    else expectError(t, await hello(w), 502, 'SCC_TUNNEL_STREAM_RESET', RESET(`the Cloud Connector broke the carrier protocol: ${why}`));
+    t.ok(await logged, 'the proxy logged why');
+    t.equal(w.proxy.registry.get(SUBACCOUNT_A, '')?.connectorName, 'fake', 'the tunnel is still registered');
+  });
+}
+
 t.test('carriers end with their tunnel', async (t) => {
   const w = await faultWorld(t);
   let carrier: net.Socket | undefined;
-  const served = http.createServer((_req, res) => res.end('ok'));
+  const served = (_req: TunnelRequest, res: TunnelResponse) => res.end('ok');
   const { socket } = await fakeTunnel(t, w, async ({ ticket, res }) => {
     carrier = (await dialCarrier(t, w.ports.tunnelPort, ticket)).socket;
-    served.emit('connection', carrier);
+    serveCarrier(carrier, served, silentLogger());
     carrier.resume();
     res.writeHead(204).end();
   });

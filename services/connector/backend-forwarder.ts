@@ -14,7 +14,7 @@
 // Why not http-proxy here (it stays in the bench's peer chain): with Node's HTTP client under it,
 // this hop cost ~50-80 µs more per small GET than undici's (README "Performance").
 import type { Dispatcher } from 'undici';
-import type { TunnelRequest, TunnelResponse } from './request-handler.js';
+import type { TunnelRequest, TunnelResponse } from './carrier-server.js';
 import type { ForwardTarget } from './forward-targets.js';
 import type { SimError } from '../shared/errors.js';
 import { MAX_HEADER_COUNT, tooManyHeaders } from '../shared/header-limits.js';
@@ -28,12 +28,6 @@ export interface ForwardResult {
 }
 
 const enum Phase { Request, Head, Body, Over }
-
-/** Whether the client's request has a body to stream (HTTP/1.1 framing on the carrier). */
-function hasBody(req: TunnelRequest): boolean {
-  const { headers } = req;
-  return headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
-}
 
 /** One backend exchange: undici's dispatch handler (its callback API, the one without wrappers). */
 class Exchange implements Dispatcher.DispatchHandler {
@@ -210,6 +204,6 @@ export function forwardToBackend(req: TunnelRequest, res: TunnelResponse, t: For
   const exchange = new Exchange(res, t, decision, done);
   t.pool.dispatch({
     method: req.method as Dispatcher.HttpMethod, path: query === '' ? path : path + query, headers,
-    body: hasBody(req) ? req : null, servername: t.servername,
+    body: req.body, servername: t.servername,
   } as Dispatcher.DispatchOptions, exchange);
 }

@@ -3,7 +3,6 @@
 // forwarding to the internal system; TCP (SOCKS5) arrives as CONNECT streams. The hot path: the
 // subaccount's snapshot is read once per request, and the decision objects are the only
 // allocations beyond what Node and undici make.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 import type { Resource } from '../shared/config-schema.js';
 import { sendError, simError } from '../shared/errors.js';
@@ -17,9 +16,7 @@ import { recordRequest } from './recent-requests.js';
 import type { SubaccountRuntime } from './subaccount-runtime.js';
 import { forwardTcp } from './tcp-forwarder.js';
 
-/** A request from the proxy: HTTP/1.1 on a tunnel carrier (Host is the virtual system, origin-form URL). */
-export type TunnelRequest = IncomingMessage;
-export type TunnelResponse = ServerResponse;
+import type { TunnelRequest, TunnelResponse } from './carrier-server.js';
 
 export function handleRequest(rt: SubaccountRuntime, req: TunnelRequest, res: TunnelResponse): void {
   const started = performance.now();

@@ -16,8 +16,7 @@ import { TunnelLiveness, type TunnelLivenessSettings } from '../shared/tunnel-li
 import {
   CARRIER_DIAL_PATH, CARRIER_TICKET_HEADER, CARRIER_UPGRADE, TUNNEL_PATH, TUNNEL_SESSION_OPTIONS, TUNNEL_SESSION_WINDOW,
 } from '../shared/tunnel-protocol.js';
-import { PARSER_MAX_HEADERS_COUNT, TUNNEL_MAX_HEADER_LIST_SIZE } from '../shared/header-limits.js';
-import { listenerOptions } from '../shared/http-listener.js';
+import { serveCarrier, type TunnelRequest, type TunnelResponse } from './carrier-server.js';
 import { backoffDelay, upgradeHeaders, type Backoff, type SccTunnelState, type TunnelIdentity } from './tunnel-identity.js';
 
 export { sameIdentity, type Backoff, type SccTunnelState, type TunnelIdentity } from './tunnel-identity.js';
@@ -28,19 +27,12 @@ export interface TunnelClientOptions {
   identity: TunnelIdentity;
   backoff: Backoff;
   logger: Logger;
-  /** A request from the proxy: HTTP/1.1 on a carrier (the proxy's pool, tunnel-pool.ts). */
-  onRequest: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  /** A request from the proxy, on a carrier (the proxy's pool, tunnel-pool.ts; carrier-server.ts here). */
+  onRequest: (req: TunnelRequest, res: TunnelResponse) => void;
   onConnect?: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void;
   /** PING and SETTINGS deadlines for the proxy's end (tunnel-liveness.ts); without, none. */
   liveness?: TunnelLivenessSettings;
 }
-
-/**
- * Carriers live as long as the tunnel: no request or head deadline (the proxy's listener has its
- * own, the mappings' timeoutMs rule the backend side); idle ones are closed by the proxy (no
- * keep-alive timer here: Node would arm one per response).
- */
-const CARRIER_TIMEOUTS = { headersTimeoutMs: 0, requestTimeoutMs: 0, keepAliveTimeoutMs: 0 };
 
 /** How long disconnect() waits for the proxy to close the socket before closing it itself. */
 const DISCONNECT_WAIT_MS = 3_000;
@@ -58,7 +50,7 @@ export class TunnelClient extends EventEmitter {
   readonly #log: Logger;
   readonly #h2: http2.Http2Server;
   readonly #liveness: TunnelLivenessSettings | undefined;
-  readonly #h1: http.Server;
+  readonly #onRequest: TunnelClientOptions['onRequest'];
   #wanted = false;
   #failed = false;
   #attempt = 0;
@@ -80,18 +72,11 @@ export class TunnelClient extends EventEmitter {
       const ticket = req.headers[CARRIER_TICKET_HEADER];
       if (req.method === 'POST' && req.url === CARRIER_DIAL_PATH && typeof ticket === 'string') return this.#dialCarrier(ticket, res);
       res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('requests travel on the tunnel\'s HTTP/1.1 carriers\n');
+      res.end('requests travel on the tunnel\'s carriers\n');
     });
-    // Carriers: each is an HTTP/1.1 connection from the proxy's pool, served by this server
-    // (keep-alive: request after request on the same connection).
-    this.#h1 = http.createServer({
-      ...listenerOptions(CARRIER_TIMEOUTS), maxHeaderSize: TUNNEL_MAX_HEADER_LIST_SIZE, connectionsCheckingInterval: 30_000,
-    } as http.ServerOptions, opts.onRequest);
-    this.#h1.maxHeadersCount = PARSER_MAX_HEADERS_COUNT;
-    this.#h1.on('clientError', (err: Error, socket: import('node:stream').Duplex) => {
-      this.#log.debug({ err }, 'unreadable request on a tunnel carrier');
-      socket.destroy();
-    });
+    // Carriers (#dialCarrier) live as long as the tunnel: no deadline here (the proxy's listener
+    // has its own, the mappings' timeoutMs rule the backend side); idle ones are closed by the proxy.
+    this.#onRequest = opts.onRequest;
     // CONNECT streams (TCP over the tunnel: SOCKS5, WebSocket upgrades) arrive as 'connect', not as requests.
     this.#h2.on('connect', (req: http2.Http2ServerRequest) => {
       if (opts.onConnect) opts.onConnect(req.stream, req.headers);
@@ -220,7 +205,7 @@ export class TunnelClient extends EventEmitter {
 
   /**
    * The proxy asked for a carrier with `ticket`: dial the tunnel endpoint again, present it, and
-   * serve HTTP/1.1 on the connection. The answer on the tunnel says how the dial went (204: the
+   * serve the proxy's requests on the connection (carrier-server.ts). The answer on the tunnel says how the dial went (204: the
    * proxy took it). Only the tunnel endpoint this connector is configured for is ever dialled.
    */
   #dialCarrier(ticket: string, res: http2.Http2ServerResponse): void {
@@ -243,8 +228,8 @@ export class TunnelClient extends EventEmitter {
       if (this.#socket !== tunnel || tunnel.destroyed) return void socket.destroy(); // that tunnel is gone
       this.#carriers.add(socket);
       socket.once('close', () => this.#carriers.delete(socket));
-      this.#adopt(socket, head, 'tunnel carrier error');
-      this.#h1.emit('connection', socket);
+      this.#adopt(socket, head); // its errors: carrier-server.ts
+      serveCarrier(socket, this.#onRequest, this.#log);
       answer(204);
     });
     req.on('response', (r) => {
@@ -256,12 +241,12 @@ export class TunnelClient extends EventEmitter {
   }
 
   /** A connection the proxy switched to our protocol: no Nagle, TCP keep-alive, the bytes read past the 101 put back, and a FIN from the proxy ends it. */
-  #adopt(socket: Socket, head: Buffer, errorMessage: string): void {
+  #adopt(socket: Socket, head: Buffer, errorMessage?: string): void {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
     if (head.length > 0) socket.unshift(head);
     socket.once('end', () => socket.destroy());
-    socket.on('error', (err) => this.#log.debug({ err }, errorMessage));
+    if (errorMessage !== undefined) socket.on('error', (err) => this.#log.debug({ err }, errorMessage));
   }
 
   #failedAttempt(req: http.ClientRequest, why: string, ctx: Record<string, unknown>): void {
@@ -299,7 +284,7 @@ export class TunnelClient extends EventEmitter {
     this.#pending?.destroy();
     this.#pending = undefined;
     this.#socket?.destroy();
-    this.#h1.closeAllConnections();
+    for (const c of this.#carriers) c.destroy();
     await new Promise<void>((resolve) => this.#h2.close(() => resolve()));
   }
 }

@@ -1,6 +1,6 @@
 // The HTTP forward proxy (default port 20003): token check, tunnel choice by (subaccount,
-// location ID), header hygiene, and streaming of both bodies through the tunnel — as HTTP/1.1 on
-// one of its pooled carrier streams (tunnel-pool.ts). This is the hot path: no framework, no
+// location ID), header hygiene, and streaming of both bodies through the tunnel — as frames on
+// one of its pooled carriers (tunnel-pool.ts). This is the hot path: no framework, no
 // per-request allocation beyond the essentials.
 // Principal propagation (principal-check.ts) costs two header reads when no user is propagated.
 import http from 'node:http';
@@ -12,7 +12,7 @@ import { MAX_HEADER_COUNT, PARSER_MAX_HEADERS_COUNT, tooManyHeaders } from '../s
 import { answerClientError, listenerOptions, type ListenerTimeouts } from '../shared/http-listener.js';
 import { PRINCIPAL_HEADER } from '../shared/principal-header.js';
 import { DECISION_HEADER, INTERNAL_HEADER_PREFIX, connectionTokens, h2ErrorName, isHopByHop, nextHopHeaders, readDecision } from '../shared/tunnel-protocol.js';
-import { CarrierRefused } from './tunnel-pool.js';
+import { CarrierFailed, type CarrierHandler } from './tunnel-pool.js';
 import { parseProxyTarget } from './absolute-url.js';
 import type { PrincipalCheck, PrincipalDecision } from './principal-check.js';
 import type { TrafficFeed } from './traffic-feed.js';
@@ -153,10 +153,14 @@ export function createForwardProxy({ registry, verify, checkPrincipal, logger, t
         method: req.method, path: target.path, status, durationMs: ms(started), user, ...extra,
       }, 'proxied');
     };
-    // The request goes down one of the tunnel's HTTP/1.1 carriers (tunnel-pool.ts); the answer is
+    // The request goes down one of the tunnel's carriers (tunnel-pool.ts); the answer is
     // written onto `res` as it arrives, with backpressure both ways.
     const onError = (err: Error) => {
-      if (res.headersSent) return void (res.writableFinished || res.destroy());
+      if (res.headersSent) {
+        if (res.writableFinished) return;
+        log.warn({ subaccount: decision.subaccount, locationId, virtualHost: target.host, path: target.path, err }, 'answer cut: its carrier failed after the head');
+        return void res.destroy();
+      }
       void carrierError(tunnel, err).then((e) => {
         if (!res.destroyed) fail(req, res, started, e, { subaccount: decision.subaccount, locationId, err });
       });
@@ -167,16 +171,7 @@ export function createForwardProxy({ registry, verify, checkPrincipal, logger, t
         subaccount: decision.subaccount, locationId, connector: tunnel.connectorName, virtualHost: target.host, virtualPort: target.port, path: target.path, user,
       }, h, status, ms(started)));
     });
-    try {
-      tunnel.pool.dispatch({
-        method: req.method!, path: target.pathAndQuery, headers, body: hasBody ? req : null,
-        // Carriers are reused for any method: the connector answers each request with a complete
-        // response or closes the carrier, never a retry.
-        idempotent: false, blocking: false, upgrade: null,
-      } as never, exchange);
-    } catch (err) {
-      return fail(req, res, started, simError('SCC_TUNNEL_BROKEN', {}, err), { subaccount: decision.subaccount, locationId, err });
-    }
+    tunnel.pool.dispatch({ method: req.method!, path: target.pathAndQuery, headers, body: hasBody ? req : null }, exchange);
     res.on('close', () => { if (!res.writableFinished) exchange.abort(); });
   }
 
@@ -205,19 +200,18 @@ export function streamError(session: ClientHttp2Session, stream: ClientHttp2Stre
 async function carrierError(tunnel: Tunnel, cause: Error): Promise<SimError> {
   const lost = () => tunnel.session.destroyed || tunnel.session.closed;
   if (lost()) return simError('SCC_TUNNEL_BROKEN', {}, cause);
-  const refused = cause instanceof CarrierRefused ? cause : cause.cause instanceof CarrierRefused ? cause.cause : undefined;
-  if (refused) return simError('SCC_TUNNEL_STREAM_RESET', { reason: refused.reason }, cause);
+  if (cause instanceof CarrierFailed) return simError('SCC_TUNNEL_STREAM_RESET', { reason: cause.reason }, cause);
   if (!(await tunnel.probe()) || lost()) return simError('SCC_TUNNEL_BROKEN', {}, cause);
   return simError('SCC_TUNNEL_STREAM_RESET', { reason: 'the carrier connection closed before the answer' }, cause);
 }
 
 /**
- * One request's undici dispatch handler: writes the connector's answer on the client's response as
- * it arrives — head without hop-by-hop and internal headers, body with backpressure (undici pauses
- * the carrier while `res` is full). The raw handler, not undici's request(): no body stream per request.
+ * One request's carrier handler: writes the connector's answer on the client's response as it
+ * arrives — head without hop-by-hop and internal headers, body with backpressure (the carrier is
+ * paused while `res` is full).
  */
-class TunnelExchange {
-  #abort: ((err?: Error) => void) | undefined;
+class TunnelExchange implements CarrierHandler {
+  #abort: ((err: Error) => void) | undefined;
   #aborted = false;
   #status = 0;
   #resume: (() => void) | undefined;
@@ -235,23 +229,22 @@ class TunnelExchange {
     this.#abort?.(new Error('the client went away'));
   }
 
-  onConnect(abort: (err?: Error) => void): void {
+  onConnect(abort: (err: Error) => void): void {
     this.#abort = abort;
     if (this.#aborted) abort(new Error('the client went away'));
   }
 
-  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
-    if (status < 200) return true; // 1xx: the connector sends none (its backend's are not forwarded)
+  onHeaders(status: number, raw: string[], resume: () => void): void {
     this.#status = status;
     const res = this.res;
     // One pass; the fields a Connection header names (rarely any beyond keep-alive) are taken out afterwards.
     let out: string[] = [];
     let named: readonly string[] | undefined;
     for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i].toString('latin1');
+      const name = raw[i];
       const lower = name.toLowerCase();
-      if (isInternal(lower)) { if (lower === DECISION_HEADER) this.#seen[DECISION_HEADER] = raw[i + 1].toString('latin1'); continue; }
-      const value = raw[i + 1].toString('latin1');
+      if (isInternal(lower)) { if (lower === DECISION_HEADER) this.#seen[DECISION_HEADER] = raw[i + 1]; continue; }
+      const value = raw[i + 1];
       if (lower === 'connection') { const t = connectionTokens(value); if (t.length > 0) named = named === undefined ? t : named.concat(t); }
       if (isHopByHop(lower)) continue;
       if (lower === 'x-internal-error-code') this.#seen[lower] = value;
@@ -263,12 +256,11 @@ class TunnelExchange {
     }
     res.writeHead(status, out);
     this.#resume = resume;
-    return true;
   }
 
   onData(chunk: Buffer): boolean {
     if (this.res.write(chunk)) return true;
-    // The client is slow: undici pauses the carrier until `res` drains (a listener only now, so an
+    // The client is slow: the carrier is paused until `res` drains (a listener only now, so an
     // answer that fits adds none).
     if (!this.#waiting) { this.#waiting = true; this.res.once('drain', () => { this.#waiting = false; this.#resume?.(); }); }
     return false;

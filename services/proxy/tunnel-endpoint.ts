@@ -98,7 +98,7 @@ export function createTunnelEndpoint({ config, registry, logger }: TunnelEndpoin
       ended = true;
       liveness.stop();
       if (!session.destroyed) session.destroy();
-      void tunnel.pool.destroy().catch(() => {});
+      tunnel.pool.destroy();
       registry.remove(tunnel);
       log.warn({ ...ctx, reason: why }, 'Cloud Connector disconnected');
     };

@@ -1,7 +1,7 @@
 // The connected connectors, one per (subaccount, location ID). Pure data structure: the tunnel
 // endpoint adds and removes entries; the HTTP and SOCKS5 front ends look them up per request.
 import type { ClientHttp2Session } from 'node:http2';
-import type { Pool } from 'undici';
+import type { TunnelPool } from './tunnel-pool.js';
 import { EventEmitter } from 'node:events';
 
 export interface Tunnel {
@@ -11,8 +11,8 @@ export interface Tunnel {
   readonly remoteAddress: string;
   readonly connectedSince: number;
   readonly session: ClientHttp2Session;
-  /** HTTP/1.1 requests on pooled carriers of this tunnel (tunnel-pool.ts). */
-  readonly pool: Pool;
+  /** Requests on pooled carriers of this tunnel (tunnel-pool.ts). */
+  readonly pool: TunnelPool;
   /** Whether the connector still answers on `session`: true once it acknowledges a PING, false when the tunnel is declared dead. */
   probe(): Promise<boolean>;
 }

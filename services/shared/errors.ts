@@ -58,18 +58,27 @@ export function rawErrorAnswer(err: SimError): string {
 }
 
 /** Writes an error answer on a raw HTTP/1 or HTTP/2-compat response; a no-op once headers went out. */
-export function sendError(res: ServerResponse | Http2ServerResponse, err: SimError, extraHeaders: Record<string, string> = {}): void {
+/** The answer of a request on a tunnel carrier (the connector's carrier-server.ts): the part of a ServerResponse used here. */
+export interface CarrierAnswer {
+  readonly headersSent: boolean;
+  writeHead(status: number, headers: Record<string, string | number>): unknown;
+  end(body: string): unknown;
+  destroy(): void;
+}
+
+export function sendError(res: ServerResponse | Http2ServerResponse | CarrierAnswer, err: SimError, extraHeaders: Record<string, string> = {}): void {
   if (res.headersSent) {
     // Too late for a status: cut the response so the client sees an error, never a hang.
     (res as any).stream ? (res as Http2ServerResponse).stream.close(2 /* INTERNAL_ERROR */) : (res as ServerResponse).destroy();
     return;
   }
   const body = `${err.message}\n`;
-  res.writeHead(err.statusCode, {
+  const answer = res as CarrierAnswer; // each of the three takes these calls
+  answer.writeHead(err.statusCode, {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     'x-internal-error-code': err.code,
     ...extraHeaders,
   });
-  res.end(body);
+  answer.end(body);
 }

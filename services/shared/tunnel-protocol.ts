@@ -64,16 +64,17 @@ function decodeDecision(value: string): ConnectorDecision | undefined {
 }
 
 /**
- * HTTP/1.1 carriers (proxy: tunnel-pool.ts and tunnel-endpoint.ts, connector: tunnel-client.ts):
- * TCP connections the connector dials to the tunnel endpoint when the proxy asks for one, on which
- * the proxy sends request after request (keep-alive) and the connector answers with an HTTP/1.1
- * server. The proxy asks with a request on the tunnel session (CARRIER_DIAL_PATH) that carries a
+ * Carriers (proxy: tunnel-pool.ts and tunnel-endpoint.ts, connector: tunnel-client.ts and
+ * carrier-server.ts): TCP connections the connector dials to the tunnel endpoint when the proxy
+ * asks for one, on which the proxy sends request after request and the connector answers, both as
+ * frames (carrier-frames.ts). The proxy asks with a request on the tunnel session (CARRIER_DIAL_PATH) that carries a
  * fresh single-use ticket; the connector dials with the ticket in CARRIER_TICKET_HEADER and
  * `Upgrade: CARRIER_UPGRADE`. The ticket is the credential: it only ever travelled inside the
  * authenticated tunnel, so a carrier belongs to the tunnel that asked for it and to no other.
  */
 export const CARRIER_DIAL_PATH = '/scc-sim/carrier';
-export const CARRIER_UPGRADE = 'scc-sim-carrier/1';
+/** /2: frames (carrier-frames.ts); /1 was HTTP/1.1, which a /2 proxy does not take. */
+export const CARRIER_UPGRADE = 'scc-sim-carrier/2';
 export const CARRIER_TICKET_HEADER = 'x-scc-sim-carrier-ticket';
 
 /** Flow-control windows large enough that a single stream is not throttled by window updates. */

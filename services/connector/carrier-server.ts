@@ -1,0 +1,229 @@
+// The connector's end of a tunnel carrier (carrier-frames.ts): each request the proxy sends on it
+// becomes a TunnelRequest and a TunnelResponse for the request handler — the few fields and
+// methods of Node's IncomingMessage and ServerResponse it uses, with the same meaning, and
+// nothing else built per request. The request body is a Readable only when there is one; the
+// answer leaves in one write when it fits (head, body, END), and with backpressure when not.
+import { EventEmitter } from 'node:events';
+import { validateHeaderName, validateHeaderValue, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import { FrameReader, dataPrefix, endFrame, headFrame, parseHead, type FrameSink } from '../shared/carrier-frames.js';
+import type { Logger } from '../shared/logger.js';
+
+/** A request from the proxy (Host is the virtual system, the URL origin-form). */
+export interface TunnelRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  /** The body as it arrives, or null for a request without one. */
+  readonly body: Readable | null;
+}
+
+/** Bodies up to this size leave with their head and END in one write. */
+const ONE_WRITE_BYTES = 16 * 1024;
+
+/** The answer to one TunnelRequest: what the request handler needs of Node's ServerResponse. */
+export class TunnelResponse extends EventEmitter {
+  statusCode = 200;
+  /** True once writeHead was called (as Node's, whose head is fixed then). */
+  headersSent = false;
+  destroyed = false;
+  writableFinished = false;
+  #set: Record<string, string> | undefined;
+  #head: Buffer | undefined;
+
+  constructor(private readonly carrier: CarrierConnection) {
+    super();
+  }
+
+  setHeader(name: string, value: string): this {
+    (this.#set ??= {})[name.toLowerCase()] = value;
+    return this;
+  }
+
+  /** Validates every field as Node's writeHead does (and throws as it does: nothing is kept then). */
+  writeHead(status: number, headers: OutgoingHttpHeaders = {}): this {
+    const fields: string[] = [];
+    const add = (name: string, value: OutgoingHttpHeaders[string]) => {
+      if (value === undefined) return;
+      validateHeaderName(name);
+      if (Array.isArray(value)) {
+        for (const v of value) { const text = String(v); validateHeaderValue(name, text); fields.push(name, text); }
+      } else {
+        const text = String(value);
+        validateHeaderValue(name, text);
+        fields.push(name, text);
+      }
+    };
+    const set = this.#set;
+    if (set !== undefined) for (const name in set) if (!(name in headers)) add(name, set[name]);
+    for (const name in headers) add(name, headers[name]);
+    this.statusCode = status;
+    this.#head = headFrame([status, fields]);
+    this.headersSent = true;
+    return this;
+  }
+
+  write(chunk: Buffer | string): boolean {
+    if (this.destroyed || this.writableFinished) return false;
+    if (!this.headersSent) this.writeHead(this.statusCode);
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const head = this.#takeHead();
+    if (data.length === 0) return head === undefined ? true : this.carrier.write(head);
+    if (data.length <= ONE_WRITE_BYTES) return this.carrier.write(Buffer.concat(head ? [head, dataPrefix(data.length), data] : [dataPrefix(data.length), data]));
+    return this.carrier.writev(head ? [head, dataPrefix(data.length), data] : [dataPrefix(data.length), data]);
+  }
+
+  end(chunk?: Buffer | string): this {
+    if (this.destroyed || this.writableFinished) return this;
+    if (!this.headersSent) this.writeHead(this.statusCode);
+    const data = chunk === undefined ? undefined : typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const head = this.#takeHead();
+    const parts: Buffer[] = [];
+    if (head) parts.push(head);
+    if (data !== undefined && data.length > 0) parts.push(dataPrefix(data.length), data);
+    parts.push(endFrame());
+    if (data === undefined || data.length <= ONE_WRITE_BYTES) this.carrier.write(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+    else this.carrier.writev(parts);
+    this.writableFinished = true;
+    this.carrier.answered();
+    this.emit('finish');
+    this.emit('close');
+    return this;
+  }
+
+  /** Cuts the answer: the carrier closes, so the proxy sees it end without END. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.carrier.destroy();
+  }
+
+  /** The carrier closed before the answer ended. */
+  lost(): void {
+    if (this.destroyed || this.writableFinished) return;
+    this.destroyed = true;
+    this.emit('close');
+  }
+
+  #takeHead(): Buffer | undefined {
+    const head = this.#head;
+    this.#head = undefined;
+    return head;
+  }
+}
+
+class RequestBody extends Readable {
+  constructor(private readonly carrier: CarrierConnection) {
+    super();
+  }
+
+  override _read(): void {
+    this.carrier.resume();
+  }
+}
+
+/** One carrier: its frames in, the request handler's answers out, one exchange at a time. */
+class CarrierConnection implements FrameSink {
+  readonly #reader = new FrameReader(this);
+  /** The request body still to come (its END not read yet). */
+  #requestOpen = false;
+  #body: RequestBody | null = null;
+  #res: TunnelResponse | undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly onRequest: (req: TunnelRequest, res: TunnelResponse) => void,
+    private readonly log: Logger,
+  ) {
+    socket.on('data', (chunk: Buffer) => {
+      const wrong = this.#reader.push(chunk);
+      if (wrong !== undefined) this.#refuse(wrong);
+    });
+    socket.on('drain', () => this.#res?.emit('drain'));
+    socket.on('error', (err) => log.debug({ err }, 'tunnel carrier error'));
+    socket.once('close', () => {
+      this.#reader.stop();
+      if (this.#requestOpen) this.#body?.destroy();
+      this.#res?.lost();
+    });
+  }
+
+  head(payload: Buffer): void {
+    if (this.#requestOpen || this.#res !== undefined) return this.#refuse('a request head before the previous exchange ended');
+    const head = parseHead(payload);
+    if (!isRequestHead(head)) return this.#refuse('a request head that is not [method, path, headers, hasBody]');
+    const [method, url, headers, hasBody] = head;
+    this.#requestOpen = hasBody;
+    const body = hasBody ? new RequestBody(this) : null;
+    this.#body = body;
+    const res = new TunnelResponse(this);
+    this.#res = res;
+    this.onRequest({ method, url, headers, body }, res);
+  }
+
+  data(chunk: Buffer): void {
+    if (!this.#requestOpen) return this.#refuse('body bytes outside a request body');
+    const body = this.#body!;
+    // An answer that is already complete (a denied request, an early error) reads no more of it.
+    if (this.#res === undefined || body.destroyed) return;
+    if (!body.push(chunk)) this.socket.pause();
+  }
+
+  end(): void {
+    if (!this.#requestOpen) return this.#refuse('END outside a request body');
+    this.#requestOpen = false;
+    if (this.#res !== undefined) this.#body!.push(null);
+    else this.#body = null;
+  }
+
+  /** The answer ended: the carrier takes the next request once this one's body has come too. */
+  answered(): void {
+    this.#res = undefined;
+    if (this.#requestOpen) this.socket.resume(); // the rest of the body is read and dropped
+    else this.#body = null;
+  }
+
+  write(bytes: Buffer): boolean {
+    return this.socket.write(bytes);
+  }
+
+  writev(parts: Buffer[]): boolean {
+    this.socket.cork();
+    let ok = true;
+    for (const p of parts) ok = this.socket.write(p);
+    this.socket.uncork();
+    return ok;
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  #refuse(why: string): void {
+    this.log.warn({ reason: why }, 'unreadable frames on a tunnel carrier; closing it');
+    this.#reader.stop();
+    this.socket.destroy();
+  }
+}
+
+function isRequestHead(h: unknown): h is [string, string, IncomingHttpHeaders, boolean] {
+  if (!Array.isArray(h) || h.length !== 4) return false;
+  const [method, url, headers, hasBody] = h;
+  if (typeof method !== 'string' || typeof url !== 'string' || typeof hasBody !== 'boolean') return false;
+  if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) return false;
+  for (const name in headers) {
+    const v = headers[name];
+    if (typeof v !== 'string' && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) return false;
+  }
+  return true;
+}
+
+/** Serves the proxy's requests on a carrier socket until it closes. */
+export function serveCarrier(socket: Socket, onRequest: (req: TunnelRequest, res: TunnelResponse) => void, log: Logger): void {
+  new CarrierConnection(socket, onRequest, log);
+}

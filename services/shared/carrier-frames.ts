@@ -1,0 +1,155 @@
+// The bytes on a tunnel carrier (tunnel-protocol.ts): one exchange at a time, as frames of
+//   type (1 byte) · length (4 bytes, big-endian) · payload
+// HEAD carries a head as JSON — the proxy's request `[method, path, headers, hasBody]`, the
+// connector's answer `[status, [name, value, …]]`; DATA carries body bytes as they come; END ends
+// a body. A carrier carries its next exchange once both bodies ended; either end cuts an exchange
+// by closing the carrier.
+//
+// Why not HTTP/1.1 (issue 10, `npm run bench`): on HTTP/1.1 the carrier cost as much as any
+// proxy hop — undici writing and parsing on the proxy's side, Node's HTTP server on the
+// connector's — though both ends are ours and already hold the head as fields. Here a head is one
+// JSON text, and DATA is handed on in the slices it arrives in: a body is never gathered.
+//
+// FrameReader is the one parser (fuzzed: test/carrier-frames.test.ts): it never throws on input,
+// a frame it cannot take is an error returned to the caller, who closes the carrier.
+import { TUNNEL_MAX_HEADER_LIST_SIZE } from './header-limits.js';
+
+export const enum FrameType { Head = 1, Data = 2, End = 3 }
+
+const PREFIX = 5;
+/** The largest HEAD payload either end accepts: any head the HTTP/1 side and the tunnel take (header-limits.ts). */
+export const MAX_HEAD_BYTES = TUNNEL_MAX_HEADER_LIST_SIZE;
+
+const END_FRAME = Buffer.from([FrameType.End, 0, 0, 0, 0]);
+
+/** A HEAD frame with `head` as its JSON payload. */
+export function headFrame(head: unknown): Buffer {
+  const json = JSON.stringify(head);
+  const length = Buffer.byteLength(json);
+  const frame = Buffer.allocUnsafe(PREFIX + length);
+  frame[0] = FrameType.Head;
+  frame.writeUInt32BE(length, 1);
+  frame.write(json, PREFIX);
+  return frame;
+}
+
+/** The prefix of a DATA frame of `length` bytes (the chunk itself follows, uncopied). */
+export function dataPrefix(length: number): Buffer {
+  const prefix = Buffer.allocUnsafe(PREFIX);
+  prefix[0] = FrameType.Data;
+  prefix.writeUInt32BE(length, 1);
+  return prefix;
+}
+
+export function endFrame(): Buffer {
+  return END_FRAME;
+}
+
+export interface FrameSink {
+  /** A whole HEAD payload. */
+  head(payload: Buffer): void;
+  /** Part of a DATA payload, as it arrived. */
+  data(chunk: Buffer): void;
+  end(): void;
+}
+
+/**
+ * Turns a carrier's bytes into frames, whatever the sizes of the chunks they come in. Reading
+ * stops for good at the first error or after stop(): a sink that closes the carrier mid-chunk
+ * gets nothing more.
+ */
+export class FrameReader {
+  #prefix = Buffer.alloc(PREFIX);
+  #prefixHave = 0;
+  #type = 0;
+  /** Payload bytes of the current frame still to come; -1 while its prefix is. */
+  #remaining = -1;
+  #head: Buffer[] = [];
+  #stopped = false;
+
+  constructor(private readonly sink: FrameSink) {}
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** Feeds one chunk; returns why the bytes are not frames, or undefined. */
+  push(chunk: Buffer): string | undefined {
+    let at = 0;
+    while (at < chunk.length && !this.#stopped) {
+      if (this.#remaining < 0) {
+        const take = Math.min(PREFIX - this.#prefixHave, chunk.length - at);
+        // The usual case, a whole prefix inside the chunk, is read where it lies.
+        const source = this.#prefixHave === 0 && take === PREFIX ? chunk : undefined;
+        if (source === undefined) {
+          chunk.copy(this.#prefix, this.#prefixHave, at, at + take);
+          this.#prefixHave += take;
+          at += take;
+          if (this.#prefixHave < PREFIX) return undefined;
+        }
+        const p = source ?? this.#prefix;
+        const o = source === undefined ? 0 : at;
+        if (source !== undefined) at += PREFIX;
+        this.#prefixHave = 0;
+        this.#type = p[o];
+        const length = p.readUInt32BE(o + 1);
+        const wrong = this.#begin(length);
+        if (wrong !== undefined) return this.#fail(wrong);
+        if (this.#stopped) return undefined;
+        continue;
+      }
+      const take = Math.min(this.#remaining, chunk.length - at);
+      const part = take === chunk.length ? chunk : chunk.subarray(at, at + take);
+      at += take;
+      this.#remaining -= take;
+      if (this.#type === FrameType.Data) this.sink.data(part);
+      else this.#head.push(part);
+      if (this.#remaining === 0) this.#complete();
+    }
+    return undefined;
+  }
+
+  /** A frame's prefix was read: whether it is one, and the frames without payload delivered. */
+  #begin(length: number): string | undefined {
+    switch (this.#type) {
+      case FrameType.Head:
+        if (length > MAX_HEAD_BYTES) return `a head of ${length} bytes (at most ${MAX_HEAD_BYTES})`;
+        break;
+      case FrameType.Data:
+        break;
+      case FrameType.End:
+        if (length !== 0) return `an END frame with ${length} bytes of payload`;
+        break;
+      default:
+        return `frame type ${this.#type} is not one of HEAD, DATA, END`;
+    }
+    this.#remaining = length;
+    if (length === 0) this.#complete();
+    return undefined;
+  }
+
+  #complete(): void {
+    this.#remaining = -1;
+    if (this.#type === FrameType.Head) {
+      const parts = this.#head;
+      this.#head = [];
+      this.sink.head(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+    } else if (this.#type === FrameType.End) {
+      this.sink.end();
+    }
+  }
+
+  #fail(why: string): string {
+    this.#stopped = true;
+    return why;
+  }
+}
+
+/** The JSON of a HEAD payload, or undefined when it is none. */
+export function parseHead(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
