@@ -31,8 +31,9 @@ export interface Results {
     rounds: number; logLevel: string; transferBytes: number; profiled: string[]; nodeArgs: string[] };
   /** Small GET at `connections`: one record per round (variant → window), scc-sim's RSS after each round, its peak after the phase. */
   rps?: { rounds: Array<Record<string, Window>>; rssAfterRoundMB: Hops[]; peakRssMB: Hops };
-  /** Small GET at one connection, per variant. */
+  /** Small GET at one connection, per variant: its median round (by p50), and every round. */
   latency1?: Record<string, Window>;
+  latency1Rounds?: Array<Record<string, Window>>;
   many?: { connections: number; window: Window; rssAfterMB: Hops };
   transfer?: { download: TransferPair; upload: TransferPair; peakRssMB: Record<Role, number>; peakRssSource: string;
     rssBeforeMB: Record<Role, number>; peakRssBeforeMB: Record<Role, number>; peakRssByTransferMB: Record<string, Record<Role, number>> };
@@ -53,6 +54,17 @@ const hopsCpu = (w: Window) => (w.cpuPerRequest.proxy ?? 0) + (w.cpuPerRequest.c
 
 /** Per variant, over the rounds: mean req/s, ratio to the same round's direct, p50/p99, CPU of the hops. */
 export interface Summary { rps: number; ratio: number; p50: number; p99: number; hopsCpu: number; proxyCpu: number; connectorCpu: number; backendCpu: number; errors: number }
+export function median(xs: number[]): number {
+  const v = [...xs].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+/** The item whose key is the median (the lower middle one of an even count): a real window, not an average of two. */
+export function medianBy<T>(items: T[], key: (x: T) => number): T {
+  return [...items].sort((a, b) => key(a) - key(b))[(items.length - 1) >> 1];
+}
+
 export function summariseRps(rounds: Array<Record<string, Window>>): Record<string, Summary> {
   const out: Record<string, Summary> = {};
   for (const name of Object.keys(rounds[0] ?? {})) {
@@ -162,7 +174,6 @@ export function render(r: Results): string {
     }
     if (me && r.rps.rounds.length > 1) {
       // The spread within this run: each round's ratio (adjacent windows), and their median.
-      const median = (xs: number[]) => { const v = [...xs].sort((a, b) => a - b); const m = v.length >> 1; return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2; };
       out.push(`  per round, scc-sim ÷ each peer: ${PEERS.filter((p) => sum[p]).map((p) => {
         const rps = r.rps!.rounds.map((rd) => rd['scc-sim'].load.rps / rd[p].load.rps);
         const cpu = r.rps!.rounds.map((rd) => hopsCpu(rd['scc-sim']) / hopsCpu(rd[p]));

@@ -60,9 +60,9 @@ export const CARRIER_CLOSED = 'the carrier connection closed before the answer';
 export class TunnelPool {
   /** Free carriers, the most recently used last. */
   readonly #idle: Carrier[] = [];
-  readonly #busy = new Set<Carrier>();
+  /** Every open carrier, free or not. */
+  readonly #all = new Set<Carrier>();
   readonly #queue: { request: CarrierRequest; handler: CarrierHandler }[] = [];
-  #open = 0;
   #dialling = 0;
   #destroyed = false;
   readonly #sweep: NodeJS.Timeout;
@@ -77,15 +77,17 @@ export class TunnelPool {
 
   /** Carriers open now. */
   get stats(): { connected: number } {
-    return { connected: this.#open };
+    return { connected: this.#all.size };
   }
 
   dispatch(request: CarrierRequest, handler: CarrierHandler): void {
     if (this.#destroyed) return handler.onError(new CarrierRefused('the tunnel closed'));
-    const carrier = this.#idle.pop();
+    let carrier = this.#idle.pop();
+    // One that closed and has not said so yet ('close' comes a turn later) is passed over.
+    while (carrier !== undefined && carrier.closed) carrier = this.#idle.pop();
     if (carrier !== undefined) return carrier.start(request, handler);
     this.#queue.push({ request, handler });
-    if (this.#dialling < this.#queue.length && this.#open + this.#dialling < TUNNEL_POOL_CARRIERS) this.#dial();
+    this.#dialForWaiting();
   }
 
   /** Closes every carrier (their exchanges fail) and refuses what waits. */
@@ -93,9 +95,8 @@ export class TunnelPool {
     if (this.#destroyed) return;
     this.#destroyed = true;
     clearInterval(this.#sweep);
-    for (const c of this.#idle.splice(0)) c.close();
     for (const { handler } of this.#queue.splice(0)) handler.onError(new CarrierRefused('the tunnel closed'));
-    for (const c of this.#busy) c.close();
+    for (const c of this.#all) c.close();
   }
 
   #dial(): void {
@@ -106,33 +107,33 @@ export class TunnelPool {
         socket?.destroy();
         // One waiting request learns why; the rest wait for the carriers already being dialled, or dial again.
         this.#queue.shift()?.handler.onError(err ?? new CarrierRefused('no carrier'));
-        if (this.#queue.length > this.#dialling && !this.#destroyed) this.#dial();
-        return;
+        return this.#dialForWaiting();
       }
       if (this.#destroyed) return void socket.destroy();
-      this.#open += 1;
       const carrier = new Carrier(socket, this);
+      this.#all.add(carrier);
       socket.once('close', () => {
-        this.#open -= 1;
-        this.#busy.delete(carrier);
+        this.#all.delete(carrier);
         const i = this.#idle.indexOf(carrier);
         if (i >= 0) this.#idle.splice(i, 1);
+        this.#dialForWaiting();
       });
       this.release(carrier);
     });
   }
 
-  /** A carrier is free: the next waiting request takes it, or it waits on top of the idle ones. */
-  release(carrier: Carrier): void {
-    const next = this.#queue.shift();
-    if (next !== undefined) return carrier.start(next.request, next.handler);
-    this.#busy.delete(carrier);
-    carrier.idleSince = performance.now();
-    this.#idle.push(carrier);
+  /** Requests wait that no carrier being dialled will take, and there is room: one more dial. */
+  #dialForWaiting(): void {
+    if (!this.#destroyed && this.#queue.length > this.#dialling && this.#all.size + this.#dialling < TUNNEL_POOL_CARRIERS) this.#dial();
   }
 
-  taken(carrier: Carrier): void {
-    this.#busy.add(carrier);
+  /** A carrier is free: the next waiting request takes it, or it waits on top of the idle ones. */
+  release(carrier: Carrier): void {
+    if (carrier.closed) return; // its 'close' dials for whoever waits
+    const next = this.#queue.shift();
+    if (next !== undefined) return carrier.start(next.request, next.handler);
+    carrier.idleSince = performance.now();
+    this.#idle.push(carrier);
   }
 
   #closeIdle(): void {
@@ -180,7 +181,6 @@ class Carrier implements FrameSink {
   }
 
   start(request: CarrierRequest, handler: CarrierHandler): void {
-    this.pool.taken(this);
     let starting = true;
     let early: Error | undefined;
     this.#handler = handler;
@@ -239,6 +239,10 @@ class Carrier implements FrameSink {
 
   close(): void {
     this.socket.destroy();
+  }
+
+  get closed(): boolean {
+    return this.socket.destroyed;
   }
 
   /** Both bodies are over: the handler completes and the carrier is free. */
