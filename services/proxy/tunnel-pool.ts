@@ -69,8 +69,9 @@ export class TunnelPool {
 
   constructor(
     private readonly session: ClientHttp2Session,
-    private readonly tickets: CarrierTickets,
+    private readonly tickets: Pick<CarrierTickets, 'request'>,
     private readonly dialTimeoutMs: number,
+    private readonly maxCarriers = TUNNEL_POOL_CARRIERS,
   ) {
     this.#sweep = setInterval(() => this.#closeIdle(), IDLE_MS / 3).unref();
   }
@@ -124,7 +125,7 @@ export class TunnelPool {
 
   /** Requests wait that no carrier being dialled will take, and there is room: one more dial. */
   #dialForWaiting(): void {
-    if (!this.#destroyed && this.#queue.length > this.#dialling && this.#all.size + this.#dialling < TUNNEL_POOL_CARRIERS) this.#dial();
+    if (!this.#destroyed && this.#queue.length > this.#dialling && this.#all.size + this.#dialling < this.maxCarriers) this.#dial();
   }
 
   /** A carrier is free: the next waiting request takes it, or it waits on top of the idle ones. */
