@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { validateHeaderName, validateHeaderValue, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { FrameReader, dataPrefix, endFrame, headFrame, parseHead, type FrameSink } from '../shared/carrier-frames.js';
+import { FrameReader, dataPrefix, endFrame, headFrame, parseHead, writeFrames, type FrameSink } from '../shared/carrier-frames.js';
 import type { Logger } from '../shared/logger.js';
 
 /** A request from the proxy (Host is the virtual system, the URL origin-form). */
@@ -18,9 +18,6 @@ export interface TunnelRequest {
   /** The body as it arrives, or null for a request without one. */
   readonly body: Readable | null;
 }
-
-/** Bodies up to this size leave with their head and END in one write. */
-const ONE_WRITE_BYTES = 16 * 1024;
 
 /** The answer to one TunnelRequest: what the request handler needs of Node's ServerResponse. */
 export class TunnelResponse extends EventEmitter {
@@ -66,30 +63,27 @@ export class TunnelResponse extends EventEmitter {
 
   write(chunk: Buffer | string): boolean {
     if (this.destroyed || this.writableFinished) return false;
-    if (!this.headersSent) this.writeHead(this.statusCode);
-    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    const head = this.#takeHead();
-    if (data.length === 0) return head === undefined ? true : this.carrier.write(head);
-    if (data.length <= ONE_WRITE_BYTES) return this.carrier.write(Buffer.concat(head ? [head, dataPrefix(data.length), data] : [dataPrefix(data.length), data]));
-    return this.carrier.writev(head ? [head, dataPrefix(data.length), data] : [dataPrefix(data.length), data]);
+    return this.#send(chunk, false);
   }
 
   end(chunk?: Buffer | string): this {
     if (this.destroyed || this.writableFinished) return this;
-    if (!this.headersSent) this.writeHead(this.statusCode);
-    const data = chunk === undefined ? undefined : typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    const head = this.#takeHead();
-    const parts: Buffer[] = [];
-    if (head) parts.push(head);
-    if (data !== undefined && data.length > 0) parts.push(dataPrefix(data.length), data);
-    parts.push(endFrame());
-    if (data === undefined || data.length <= ONE_WRITE_BYTES) this.carrier.write(parts.length === 1 ? parts[0] : Buffer.concat(parts));
-    else this.carrier.writev(parts);
+    this.#send(chunk, true);
     this.writableFinished = true;
     this.carrier.answered();
-    this.emit('finish');
     this.emit('close');
     return this;
+  }
+
+  /** The head (with the first chunk), the chunk, END with the last: in one write. */
+  #send(chunk: Buffer | string | undefined, last: boolean): boolean {
+    if (!this.headersSent) this.writeHead(this.statusCode);
+    const parts: Buffer[] = [];
+    if (this.#head !== undefined) { parts.push(this.#head); this.#head = undefined; }
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (data !== undefined && data.length > 0) parts.push(dataPrefix(data.length), data);
+    if (last) parts.push(endFrame());
+    return parts.length === 0 || this.carrier.write(parts);
   }
 
   /** Cuts the answer: the carrier closes, so the proxy sees it end without END. */
@@ -106,11 +100,6 @@ export class TunnelResponse extends EventEmitter {
     this.emit('close');
   }
 
-  #takeHead(): Buffer | undefined {
-    const head = this.#head;
-    this.#head = undefined;
-    return head;
-  }
 }
 
 class RequestBody extends Readable {
@@ -184,16 +173,8 @@ class CarrierConnection implements FrameSink {
     else this.#body = null;
   }
 
-  write(bytes: Buffer): boolean {
-    return this.socket.write(bytes);
-  }
-
-  writev(parts: Buffer[]): boolean {
-    this.socket.cork();
-    let ok = true;
-    for (const p of parts) ok = this.socket.write(p);
-    this.socket.uncork();
-    return ok;
+  write(parts: Buffer[]): boolean {
+    return writeFrames(this.socket, parts);
   }
 
   resume(): void {

@@ -12,7 +12,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { ClientHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
-import { FrameReader, dataPrefix, endFrame, headFrame, parseHead, type FrameSink } from '../shared/carrier-frames.js';
+import { FrameReader, dataPrefix, endFrame, headFrame, parseHead, writeFrames, type FrameSink } from '../shared/carrier-frames.js';
 import { h2ErrorName } from '../shared/tunnel-protocol.js';
 import type { CarrierTickets } from './carrier-tickets.js';
 
@@ -157,7 +157,7 @@ class Carrier implements FrameSink {
   /** The current exchange's resume: a handler that drains late resumes nothing of the next one. */
   #resume: () => void = noop;
   readonly #onBodyData = (chunk: Buffer) => {
-    if (!this.#writeData(chunk)) this.#body?.pause();
+    if (!writeFrames(this.socket, [dataPrefix(chunk.length), chunk])) this.#body?.pause();
   };
   readonly #onBodyEnd = () => {
     this.#detachBody();
@@ -211,8 +211,8 @@ class Carrier implements FrameSink {
 
   head(payload: Buffer): void {
     const handler = this.#handler;
-    const head = parseHead(payload);
     if (handler === undefined || this.#headed) return this.#cut(broken('an answer head outside an exchange'));
+    const head = parseHead(payload);
     if (!isAnswerHead(head)) return this.#cut(broken('an answer head that is not [status 200-599, [name, value, …]]'));
     this.#headed = true;
     handler.onHeaders(head[0], head[1], this.#resume);
@@ -254,15 +254,6 @@ class Carrier implements FrameSink {
     // Paused for this answer's last chunk, maybe: the next answer must be read.
     this.socket.resume();
     this.pool.release(this);
-  }
-
-  #writeData(chunk: Buffer): boolean {
-    const s = this.socket;
-    s.cork();
-    s.write(dataPrefix(chunk.length));
-    const ok = s.write(chunk);
-    s.uncork();
-    return ok;
   }
 
   #detachBody(): void {

@@ -12,6 +12,7 @@
 //
 // FrameReader is the one parser (fuzzed: test/carrier-frames.test.ts): it never throws on input,
 // a frame it cannot take is an error returned to the caller, who closes the carrier.
+import type { Socket } from 'node:net';
 import { TUNNEL_MAX_HEADER_LIST_SIZE } from './header-limits.js';
 
 export const enum FrameType { Head = 1, Data = 2, End = 3 }
@@ -43,6 +44,19 @@ export function dataPrefix(length: number): Buffer {
 
 export function endFrame(): Buffer {
   return END_FRAME;
+}
+
+/** Writes `parts` as one write: copied into one Buffer up to `copyUpTo` bytes, else corked into one writev. */
+export function writeFrames(socket: Socket, parts: Buffer[], copyUpTo = 16 * 1024): boolean {
+  if (parts.length === 1) return socket.write(parts[0]);
+  let total = 0;
+  for (const p of parts) total += p.length;
+  if (total <= copyUpTo) return socket.write(Buffer.concat(parts, total));
+  socket.cork();
+  let ok = true;
+  for (const p of parts) ok = socket.write(p);
+  socket.uncork();
+  return ok;
 }
 
 export interface FrameSink {
