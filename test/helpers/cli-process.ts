@@ -2,7 +2,6 @@
 // events (never a sleep), and every process killed at teardown.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -74,13 +73,4 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
   return { code: code as number | null, stdout, stderr };
 }
 
-/** A port that was free a moment ago (the OS picks it via port 0), for configs that need fixed ports. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+export { freePort } from './free-port.js';
