@@ -4,13 +4,16 @@
 // again (a CI run lost `scc-sim up` to exactly that: "cannot listen on 127.0.0.1:38665: the port
 // is in use"). So the ports come from outside the kernel's ephemeral range, where nothing is
 // assigned implicitly, and each is reserved across the test processes of the machine by a file
-// created exclusively (O_EXCL) that names the reserving process — removed when that process exits,
-// taken over if the process is gone. A port is also checked free by binding it before it is given.
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+// published exclusively (publishExclusive, as the simulator CA is) that names the reserving
+// process — removed when that process exits, cleared for a later pick if that process is gone.
+// A port is also checked free by binding it before it is given.
+import { mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { publishExclusive } from '../../services/shared/exclusive-file.js';
 
 const DIR = join(tmpdir(), 'scc-sim-test-ports');
 const mine = new Set<string>();
@@ -29,26 +32,15 @@ function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
-/** Creates the reservation file of `port`; false if a live process holds it. */
-function reserve(port: number): boolean {
+/** Publishes the reservation file of `port` (complete or not at all); false if another process holds it. */
+async function reserve(port: number): Promise<boolean> {
   const file = join(DIR, String(port));
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      mine.add(file);
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let holder = 0;
-      try { holder = Number(readFileSync(file, 'utf8')); } catch { /* removed meanwhile: try again */ }
-      if (holder > 0 && alive(holder)) return false;
-      // Empty (being written this instant) or left by a process that is gone: only a stale one is taken over.
-      if (holder === 0) return false;
-      try { unlinkSync(file); } catch { /* another process took it over first */ }
-    }
+  if (await publishExclusive(file, String(process.pid), 0o644)) {
+    mine.add(file);
+    return true;
   }
+  const holder = Number(await readFile(file, 'utf8').catch(() => '0'));
+  if (holder > 0 && !alive(holder)) await rm(file, { force: true }); // left by a process that is gone: free for a later pick
   return false;
 }
 
@@ -74,7 +66,7 @@ export async function freePort(): Promise<number> {
   const [low, high] = range();
   for (let tries = 0; tries < 200; tries++) {
     const port = low + Math.floor(Math.random() * (high - low + 1));
-    if (!reserve(port)) continue;
+    if (!(await reserve(port))) continue;
     if (await bindable(port)) return port;
     release(join(DIR, String(port)));
   }
