@@ -8,6 +8,8 @@ import type { Config } from '../services/shared/config-schema.js';
 import { ConfigStore } from '../services/shared/config-store.js';
 import { editorSchema } from '../services/shared/config-json-schema.js';
 import { createLogger, type Logger } from '../services/shared/logger.js';
+import { reclaimBuffersWith } from '../services/shared/buffer-reclaim.js';
+import { minorGc } from './minor-gc.js';
 import { installProcessGuard } from './process-guard.js';
 // Each command loads only the services it runs (await import below): a connector process does not
 // carry the proxy's, the backend's or the cockpit's modules — ~13 MB less RSS for the connector,
@@ -70,6 +72,8 @@ async function main(argv: string[]): Promise<number> {
     const logger = createLogger(store.config.logLevel, 'scc-sim');
     store.logger = logger;
     installProcessGuard(logger, { command, name: values.name, config: values.config });
+    const gc = minorGc();
+    if (gc !== undefined) reclaimBuffersWith(gc);
     store.watch();
     return serve(await start(command, store, values.name, logger), logger);
   }

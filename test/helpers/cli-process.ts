@@ -21,8 +21,8 @@ export interface CliProcess {
 
 interface Teardown { teardown(fn: () => unknown): void }
 
-export function startCli(t: Teardown, args: string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], {
+export function startCli(t: Teardown, args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): CliProcess {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
     cwd: REPO_ROOT, env: { ...process.env, FORCE_COLOR: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
