@@ -124,11 +124,9 @@ class CarrierConnection implements FrameSink {
     private readonly socket: Socket,
     private readonly onRequest: (req: TunnelRequest, res: TunnelResponse) => void,
     private readonly log: Logger,
+    ownReads: boolean,
   ) {
-    socket.on('data', (chunk: Buffer) => {
-      const wrong = this.#reader.push(chunk);
-      if (wrong !== undefined) this.#refuse(wrong);
-    });
+    if (ownReads) socket.on('data', this.read);
     socket.on('drain', () => this.#res?.emit('drain'));
     socket.on('error', (err) => log.debug({ err }, 'tunnel carrier error'));
     socket.once('close', () => {
@@ -137,6 +135,12 @@ class CarrierConnection implements FrameSink {
       this.#res?.lost();
     });
   }
+
+  /** Bytes read from the carrier. */
+  readonly read = (chunk: Buffer): void => {
+    const wrong = this.#reader.push(chunk);
+    if (wrong !== undefined) this.#refuse(wrong);
+  };
 
   head(payload: Buffer): void {
     if (this.#requestOpen || this.#res !== undefined) return this.#refuse('a request head before the previous exchange ended');
@@ -206,5 +210,10 @@ function isRequestHead(h: unknown): h is [string, string, IncomingHttpHeaders, b
 
 /** Serves the proxy's requests on a carrier socket until it closes. */
 export function serveCarrier(socket: Socket, onRequest: (req: TunnelRequest, res: TunnelResponse) => void, log: Logger): void {
-  new CarrierConnection(socket, onRequest, log);
+  new CarrierConnection(socket, onRequest, log, true);
+}
+
+/** As serveCarrier, for a socket whose reads the caller hands over (net's `onread`): returns where they go. */
+export function serveCarrierReads(socket: Socket, onRequest: (req: TunnelRequest, res: TunnelResponse) => void, log: Logger): (chunk: Buffer) => void {
+  return new CarrierConnection(socket, onRequest, log, false).read;
 }

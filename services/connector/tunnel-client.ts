@@ -8,6 +8,7 @@
 // the first attempt is decided: the proxy registered the tunnel (before it answered 101), or
 // refused it.
 import http from 'node:http';
+import net from 'node:net';
 import http2 from 'node:http2';
 import { EventEmitter, once } from 'node:events';
 import type { Socket } from 'node:net';
@@ -16,7 +17,8 @@ import { TunnelLiveness, type TunnelLivenessSettings } from '../shared/tunnel-li
 import {
   CARRIER_DIAL_PATH, CARRIER_TICKET_HEADER, CARRIER_UPGRADE, TUNNEL_PATH, TUNNEL_SESSION_OPTIONS, TUNNEL_SESSION_WINDOW,
 } from '../shared/tunnel-protocol.js';
-import { serveCarrier, type TunnelRequest, type TunnelResponse } from './carrier-server.js';
+import { CarrierReads } from './carrier-reads.js';
+import { serveCarrierReads, type TunnelRequest, type TunnelResponse } from './carrier-server.js';
 import { backoffDelay, upgradeHeaders, type Backoff, type SccTunnelState, type TunnelIdentity } from './tunnel-identity.js';
 
 export { sameIdentity, type Backoff, type SccTunnelState, type TunnelIdentity } from './tunnel-identity.js';
@@ -218,8 +220,16 @@ export class TunnelClient extends EventEmitter {
       if (why === undefined) res.end(); else res.end(`${why}\n`);
     };
     if (tunnel === undefined || tunnel.destroyed) return answer(503, 'the tunnel is closing');
+    // Its reads bypass the socket's stream (carrier-reads.ts); until the proxy switched protocols
+    // they go where Node's HTTP client reads its answer, the socket's 'data' event.
+    const reads = new CarrierReads();
+    let route = (chunk: Buffer) => { carrier.emit('data', chunk); };
+    const carrier = net.connect({
+      host: id.host, port: id.port,
+      onread: { buffer: reads.next, callback: (n, into) => { route(reads.took(n, into)); return true; } },
+    });
     const req = http.request({
-      host: id.host, port: id.port, path: TUNNEL_PATH, method: 'GET', agent: false,
+      host: id.host, port: id.port, path: TUNNEL_PATH, method: 'GET', createConnection: () => carrier,
       headers: { connection: 'Upgrade', upgrade: CARRIER_UPGRADE, [CARRIER_TICKET_HEADER]: ticket },
     });
     req.setTimeout(CONNECT_WAIT_MS, () => { answer(504, `the proxy did not answer the carrier dial within ${CONNECT_WAIT_MS} ms`); req.destroy(); });
@@ -228,8 +238,9 @@ export class TunnelClient extends EventEmitter {
       if (this.#socket !== tunnel || tunnel.destroyed) return void socket.destroy(); // that tunnel is gone
       this.#carriers.add(socket);
       socket.once('close', () => this.#carriers.delete(socket));
-      this.#adopt(socket, head); // its errors: carrier-server.ts
-      serveCarrier(socket, this.#onRequest, this.#log);
+      this.#adopt(socket); // its errors: carrier-server.ts
+      route = serveCarrierReads(socket, this.#onRequest, this.#log);
+      if (head.length > 0) route(head); // read past the 101: a slice of a read of ours, as any chunk
       answer(204);
     });
     req.on('response', (r) => {
@@ -240,11 +251,11 @@ export class TunnelClient extends EventEmitter {
     req.end();
   }
 
-  /** A connection the proxy switched to our protocol: no Nagle, TCP keep-alive, the bytes read past the 101 put back, and a FIN from the proxy ends it. */
-  #adopt(socket: Socket, head: Buffer, errorMessage?: string): void {
+  /** A connection the proxy switched to our protocol: no Nagle, TCP keep-alive, the bytes read past the 101 (if it has a stream to put them back in) put back, and a FIN from the proxy ends it. */
+  #adopt(socket: Socket, head?: Buffer, errorMessage?: string): void {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
-    if (head.length > 0) socket.unshift(head);
+    if (head !== undefined && head.length > 0) socket.unshift(head);
     socket.once('end', () => socket.destroy());
     if (errorMessage !== undefined) socket.on('error', (err) => this.#log.debug({ err }, errorMessage));
   }
