@@ -6,7 +6,7 @@ import t from 'tap';
 import { execFile } from 'node:child_process';
 import { runInNewContext } from 'node:vm';
 import { promisify } from 'node:util';
-import { RECLAIM_BYTES, bodyBytesMoved, reclaimBuffersWith } from '../services/shared/buffer-reclaim.js';
+import { RECLAIM_BYTES, carrierBytesMoved, reclaimBuffersWith } from '../services/shared/buffer-reclaim.js';
 import { minorGc } from '../src/minor-gc.js';
 import { runCli, startCli } from './helpers/cli-process.js';
 import { configWithFreePorts } from './helpers/free-port-config.js';
@@ -18,11 +18,11 @@ t.test('a minor GC after every RECLAIM_BYTES of body, none before', async (t) =>
   reclaimBuffersWith((options) => { calls.push(options); });
   t.teardown(() => reclaimBuffersWith(() => {}));
   const chunk = 64 * 1024;
-  for (let moved = chunk; moved < RECLAIM_BYTES; moved += chunk) bodyBytesMoved(chunk);
+  for (let moved = chunk; moved < RECLAIM_BYTES; moved += chunk) carrierBytesMoved(chunk);
   t.equal(calls.length, 0, 'nothing until RECLAIM_BYTES moved');
-  bodyBytesMoved(chunk);
+  carrierBytesMoved(chunk);
   t.same(calls, [{ type: 'minor' }], 'one minor GC at RECLAIM_BYTES');
-  for (let i = 0; i < (3 * RECLAIM_BYTES) / chunk; i++) bodyBytesMoved(chunk);
+  for (let i = 0; i < (3 * RECLAIM_BYTES) / chunk; i++) carrierBytesMoved(chunk);
   t.equal(calls.length, 4, 'then one per RECLAIM_BYTES');
 });
 

@@ -26,7 +26,7 @@ export function reclaimBuffersWith(collect: MinorGc): void {
 }
 
 /** `bytes` went through this process on a carrier (read from or written to it). */
-export function bodyBytesMoved(bytes: number): void {
+export function carrierBytesMoved(bytes: number): void {
   if (gc === undefined) return;
   moved += bytes;
   if (moved < RECLAIM_BYTES) return;

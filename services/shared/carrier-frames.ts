@@ -16,7 +16,7 @@
 // FrameReader is the one parser (fuzzed: test/carrier-frames.test.ts): it never throws on input,
 // a frame it cannot take is an error returned to the caller, who closes the carrier.
 import type { Socket } from 'node:net';
-import { bodyBytesMoved } from './buffer-reclaim.js';
+import { carrierBytesMoved } from './buffer-reclaim.js';
 import { TUNNEL_MAX_HEADER_LIST_SIZE } from './header-limits.js';
 
 export const enum FrameType { Head = 1, Data = 2, End = 3 }
@@ -53,12 +53,12 @@ export function endFrame(): Buffer {
 /** Writes `parts` as one write: copied into one Buffer up to `copyUpTo` bytes, else corked into one writev. */
 export function writeFrames(socket: Socket, parts: Buffer[], copyUpTo = 16 * 1024): boolean {
   if (parts.length === 1) {
-    bodyBytesMoved(parts[0].length);
+    carrierBytesMoved(parts[0].length);
     return socket.write(parts[0]);
   }
   let total = 0;
   for (const p of parts) total += p.length;
-  bodyBytesMoved(total);
+  carrierBytesMoved(total);
   if (total <= copyUpTo) return socket.write(Buffer.concat(parts, total));
   socket.cork();
   let ok = true;
@@ -97,7 +97,7 @@ export class FrameReader {
 
   /** Feeds one chunk; returns why the bytes are not frames, or undefined. */
   push(chunk: Buffer): string | undefined {
-    bodyBytesMoved(chunk.length);
+    carrierBytesMoved(chunk.length);
     let at = 0;
     while (at < chunk.length && !this.#stopped) {
       if (this.#remaining < 0) {
