@@ -28,7 +28,7 @@ type Hops = { proxy: number; connector: number };
 export interface Results {
   startedAt: string;
   setup: { cpus: number; loadAverage: number[]; node: string; loadgen: string; connections: number; threads: number; seconds: number; warmupSeconds: number;
-    rounds: number; logLevel: string; transferBytes: number; profiled: string[]; nodeArgs: string[] };
+    rounds: number; logLevel: string; transferBytes: number; profiled: string[]; nodeArgs: string[]; serviceNodeArgs: readonly string[] };
   /** Small GET at `connections`: one record per round (variant → window), scc-sim's RSS after each round, its peak after the phase. */
   rps?: { rounds: Array<Record<string, Window>>; rssAfterRoundMB: Hops[]; peakRssMB: Hops };
   /** Small GET at one connection, per variant: its median round (by p50), and every round. */
@@ -154,7 +154,8 @@ export function render(r: Results): string {
   const s = r.setup;
   out.push(`  node ${s.node}, ${s.cpus} CPU(s), load average at start ${s.loadAverage.map((l) => l.toFixed(2)).join(' ')}, load generator ${s.loadgen}, `
     + `${s.rounds} round(s) of ${s.seconds} s after ${s.warmupSeconds} s warm-up per variant, logLevel ${s.logLevel}`
-    + `${s.nodeArgs.length ? `, node flags ${s.nodeArgs.join(' ')}` : ''}${s.profiled.length ? `, PROFILING ${s.profiled.join('+')} (numbers inflated)` : ''}`);
+    + `${s.nodeArgs.length ? `, node flags ${s.nodeArgs.join(' ')}` : ''}`
+    + `, scc-sim's services run with ${s.serviceNodeArgs.length ? s.serviceNodeArgs.join(' ') : 'no node flags'}${s.profiled.length ? `, PROFILING ${s.profiled.join('+')} (numbers inflated)` : ''}`);
   if (r.rps) {
     const sum = summariseRps(r.rps.rounds);
     const names = Object.keys(LABELS).filter((k) => sum[k]);

@@ -10,6 +10,8 @@
 // the one-connection phase), BENCH_MANY_CONNECTIONS (1000), BENCH_MANY_SECONDS (4),
 // BENCH_THREADS (1), BENCH_TRANSFER_BYTES (1073741824), BENCH_PHASES (rps,latency,transfer,many: in this order),
 // BENCH_NODE_ARGS (extra node flags for every measured process, peers included),
+// BENCH_SERVICE_NODE_ARGS (the node flags of scc-sim's three services; default: those they ship
+// with, src/service-flags.ts; empty: none),
 // BENCH_LOADGEN (wrk|autocannon; default wrk if on PATH), BENCH_PROF (e.g. proxy,connector:
 // run those with --cpu-prof into BENCH_PROF_DIR, default /tmp/prof, and summarise the profiles).
 import { mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
@@ -24,6 +26,7 @@ import { chooseTool, runLoad, type LoadSpec, type Tool } from './load.js';
 import { busyFraction, cpuMicros, currentRss, machineCpu, mainThreadCpuMicros, peakRss, resetPeakRss } from './procfs.js';
 import { summarise } from './profile-summary.js';
 import { evaluate, medianBy, render, writeJson, type Results, type TransferPair, type VariantName, type Window } from './report.js';
+import { SERVICE_NODE_FLAGS } from '../src/service-flags.js';
 import { getToken, ROLES, startPeers, startServices, stopPeers, stopServices, type Role, type Services } from './services.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -41,6 +44,7 @@ const settings = {
   manyConnections: int('BENCH_MANY_CONNECTIONS', 1000),
   manySeconds: int('BENCH_MANY_SECONDS', 4),
   nodeArgs: (env.BENCH_NODE_ARGS || '').split(' ').filter((s) => s !== ''),
+  serviceNodeArgs: env.BENCH_SERVICE_NODE_ARGS === undefined ? [...SERVICE_NODE_FLAGS] : env.BENCH_SERVICE_NODE_ARGS.split(' ').filter((s) => s !== ''),
   threads: int('BENCH_THREADS', 1),
   transferBytes: int('BENCH_TRANSFER_BYTES', 1024 ** 3),
   phases: new Set((env.BENCH_PHASES || 'rps,latency,transfer,many').split(',').map((s) => s.trim())),
@@ -176,6 +180,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'scc-sim-bench-'));
   const tool = chooseTool();
   log(`scc-sim bench — node ${process.version} — run folder ${dir}`);
+  log(`  scc-sim's services run with ${settings.serviceNodeArgs.length ? settings.serviceNodeArgs.join(' ') : 'no node flags'}`
+    + `${settings.serviceNodeArgs.join(' ') === SERVICE_NODE_FLAGS.join(' ') ? ' (as they ship: src/service-flags.ts)' : ' (BENCH_SERVICE_NODE_ARGS)'}; the peers with none`);
   const [load1] = loadavg();
   log(`  ${availableParallelism()} CPU(s), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}${load1 > 0.5 ? ' — the machine is not idle: expect noisy numbers' : ''}`);
   if (tool === 'autocannon') {
@@ -189,7 +195,7 @@ async function main(): Promise<void> {
 
   const config = await writeBenchConfig(dir, settings.logLevel);
   log(`  config ${config.file}: ports ${JSON.stringify(config.ports)}, peers ${JSON.stringify(config.peerPorts)}`);
-  const startOpts = { cli: CLI, config, dir, profile: settings.profile, profDir: settings.profDir, nodeArgs: settings.nodeArgs };
+  const startOpts = { cli: CLI, config, dir, profile: settings.profile, profDir: settings.profDir, nodeArgs: settings.nodeArgs, serviceNodeArgs: settings.serviceNodeArgs };
   const services = await startServices(startOpts);
   const peers = await startPeers(startOpts);
   log(`  started: ${ROLES.map((r) => `${r} pid ${services[r].pid}`).join(', ')}, ${peers.map((c) => `${c.name} chain pids ${c.proxy.pid}+${c.connector.pid}`).join(', ')}; `
@@ -209,7 +215,7 @@ async function main(): Promise<void> {
     startedAt: new Date(started).toISOString(),
     setup: { cpus: availableParallelism(), loadAverage: loadavg(), node: process.version, loadgen: tool, connections: settings.connections, threads: settings.threads,
       seconds: settings.seconds, warmupSeconds: settings.warmup, rounds: settings.rounds, logLevel: settings.logLevel, transferBytes: settings.transferBytes,
-      profiled: [...settings.profile], nodeArgs: settings.nodeArgs },
+      profiled: [...settings.profile], nodeArgs: settings.nodeArgs, serviceNodeArgs: settings.serviceNodeArgs },
     targets: [],
     files: { runFolder: dir, config: config.file, ...Object.fromEntries(ROLES.map((r) => [`${r}Log`, services[r].logFile])) },
   };

@@ -22,13 +22,15 @@ export interface StartOptions {
   profDir: string;
   /** Extra node flags for every service process (BENCH_NODE_ARGS). */
   nodeArgs?: string[];
+  /** The node flags of scc-sim's services (backend, proxy, connector): as they ship (SERVICE_NODE_FLAGS) unless BENCH_SERVICE_NODE_ARGS says otherwise. */
+  serviceNodeArgs: readonly string[];
 }
 
 function spawnService(role: Role, extra: string[], opts: StartOptions): Service {
   const logFile = join(opts.dir, `${role}.log`);
   const fd = openSync(logFile, 'a');
   const nodeArgs = opts.profile.has(role) ? ['--cpu-prof', `--cpu-prof-dir=${opts.profDir}`, `--cpu-prof-name=${role}.${Date.now()}.cpuprofile`] : [];
-  const child = spawnTracked(process.execPath, [...nodeArgs, ...(opts.nodeArgs ?? []), opts.cli, role, '--config', opts.config.file, ...extra], {
+  const child = spawnTracked(process.execPath, [...nodeArgs, ...(opts.nodeArgs ?? []), ...opts.serviceNodeArgs, opts.cli, role, '--config', opts.config.file, ...extra], {
     stdio: ['ignore', fd, fd],
     env: { ...process.env, SCC_SIM_LOG_LEVEL: opts.config.logLevel },
   });

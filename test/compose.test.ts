@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, parseDocument } from 'yaml';
 import { ENV_VARIABLES, loadConfigFile } from '../services/shared/config-load.js';
 import type { Config } from '../services/shared/config-schema.js';
+import { SERVICE_NODE_FLAGS } from '../src/service-flags.js';
 import { adminClient } from './helpers/admin-client.js';
 import { jsonForm, readDockerfile } from './helpers/dockerfile.js';
 
@@ -332,8 +333,10 @@ t.test('the Dockerfile builds what it runs: COPY sources, ENTRYPOINT and CMD exi
   const entrypoint = jsonForm(inFinal('ENTRYPOINT').at(-1));
   const workdir = dockerfile.stages[finalStage].workdir;
   t.equal(entrypoint[0], 'node', 'the entrypoint runs node');
-  t.ok(entrypoint[1] && existsSync(join(ROOT, posix.relative(workdir, posix.resolve(workdir, entrypoint[1])))),
-    `the entrypoint file ${entrypoint[1]} exists after the build`);
+  t.same(entrypoint.slice(1, -1), SERVICE_NODE_FLAGS, `with the service flags (${SERVICE_NODE_FLAGS.join(' ')})`);
+  const script = entrypoint.at(-1);
+  t.ok(script && existsSync(join(ROOT, posix.relative(workdir, posix.resolve(workdir, script)))),
+    `the entrypoint file ${script} exists after the build`);
   const cmd = jsonForm(inFinal('CMD').at(-1));
   t.equal(cmd[0], 'up', 'the default command starts everything');
   const cmdConfig = optionOf(cmd, '--config');
