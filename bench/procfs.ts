@@ -43,6 +43,8 @@ export interface MachineCpu {
   processUs: number;
   /** Interrupt and softirq time (loopback TCP is mostly here, charged to no process), µs. */
   irqUs: number;
+  /** Time the hypervisor ran something else while this machine's cores wanted to run (steal), µs. */
+  stealUs: number;
   /** All time including idle, all cores, µs. */
   totalUs: number;
 }
@@ -54,6 +56,7 @@ export function machineCpu(): MachineCpu {
   return {
     processUs: (user + nice + system) * us,
     irqUs: ((irq ?? 0) + (softirq ?? 0)) * us,
+    stealUs: (steal ?? 0) * us,
     // guest time is already counted in user/nice: only these eight fields add up to the total.
     totalUs: (user + nice + system + idle + (iowait ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * us,
   };

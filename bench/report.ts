@@ -19,6 +19,8 @@ export interface Window {
   irqCores: number;
   /** Cores used on average during the window by processes that are neither the measured ones nor the load generator. */
   foreignCores: number;
+  /** Cores the hypervisor gave to someone else while this machine wanted them (/proc/stat steal): invisible as processes, it slows everything. */
+  stealCores: number;
   /** 1-minute load average when the window started. */
   loadAverage: number;
 }
@@ -183,8 +185,11 @@ export function render(r: Results): string {
     }
     const loads = r.rps.rounds.flatMap((rd) => Object.values(rd).map((w) => w.loadAverage));
     const foreign = Math.max(...r.rps.rounds.flatMap((rd) => Object.values(rd).map((w) => w.foreignCores)));
-    out.push(`  load average during the rounds ${n(Math.min(...loads))}-${n(Math.max(...loads))}; other processes used up to ${n(foreign)} of ${s.cpus} cores`
-      + `${foreign > 0.2 ? ' — WARNING: the numbers are disturbed; compare ratios within this run only' : ''}`);
+    const windows = [...r.rps.rounds, ...(r.latency1Rounds ?? [])].flatMap((rd) => Object.values(rd));
+    const steal = Math.max(...windows.map((w) => w.stealCores ?? 0));
+    out.push(`  load average during the rounds ${n(Math.min(...loads))}-${n(Math.max(...loads))}; other processes used up to ${n(foreign)} of ${s.cpus} cores; `
+      + `the hypervisor took (steal) up to ${n(steal)} cores in one window of the 64- and 1-connection rounds`
+      + `${foreign > 0.2 || steal > 0.1 ? ' — WARNING: the numbers are disturbed; compare ratios within this run only' : ''}`);
     out.push(`  scc-sim RSS after each round (MB): ${r.rps.rssAfterRoundMB.map((x) => `proxy ${n(x.proxy, 1)} / connector ${n(x.connector, 1)}`).join(', ')}; `
       + `peak proxy ${n(r.rps.peakRssMB.proxy, 1)}, connector ${n(r.rps.peakRssMB.connector, 1)}`);
   }

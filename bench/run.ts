@@ -80,14 +80,15 @@ async function measureLoad(tool: Tool, label: string, v: Variant, backendPid: nu
   const servicesUs = roles.reduce((a, r) => a + cpuUsed[r], 0);
   const foreignUs = Math.max(0, machineAfter.processUs - machineBefore.processUs - servicesUs - load.loadgenCpuUs);
   const irqUs = machineAfter.irqUs - machineBefore.irqUs;
+  const stealUs = machineAfter.stealUs - machineBefore.stealUs;
   const errors = Object.entries(load.errors).filter(([, x]) => x > 0).map(([k, x]) => `${k} ${x}`).join(', ');
   const hopsUs = (cpuPerRequest.proxy ?? 0) + (cpuPerRequest.connector ?? 0);
   log(`  ${label.padEnd(22)} ${load.rps.toFixed(0).padStart(6)} req/s  p50 ${(load.p50 / 1000).toFixed(2)} ms  p99 ${(load.p99 / 1000).toFixed(2)} ms  `
     + `CPU µs/req ${roles.map((r) => `${r} ${cpuPerRequest[r as Role]!.toFixed(1)} (main ${(mainUsed[r] / Math.max(1, load.requests)).toFixed(1)})`).join(' ')}${v.name === 'direct' ? '' : ` (hops ${hopsUs.toFixed(1)})`}`
-    + `  other processes ${(foreignUs / windowUs).toFixed(2)} cores, load ${load1.toFixed(2)}${errors ? `, ERRORS: ${errors}` : ''}`);
+    + `  other processes ${(foreignUs / windowUs).toFixed(2)} cores, steal ${(stealUs / windowUs).toFixed(2)} cores, load ${load1.toFixed(2)}${errors ? `, ERRORS: ${errors}` : ''}`);
   windows[label] = { from: Number(t0 / 1000n), to: Number(t0 / 1000n) + windowUs, requests: load.requests };
   return { load, cpuPerRequest, machineBusy: busyFraction(machineBefore, machineAfter), loadgenCores: load.loadgenCpuUs / windowUs, irqCores: irqUs / windowUs,
-    foreignCores: foreignUs / windowUs, loadAverage: load1 };
+    foreignCores: foreignUs / windowUs, stealCores: stealUs / windowUs, loadAverage: load1 };
 }
 
 async function smoke(label: string, t: Target): Promise<void> {
