@@ -182,7 +182,7 @@ async function main(): Promise<void> {
   const tool = chooseTool();
   log(`scc-sim bench — node ${process.version} — run folder ${dir}`);
   log(`  scc-sim's services run with ${settings.serviceNodeArgs.length ? settings.serviceNodeArgs.join(' ') : 'no node flags'}`
-    + `${settings.serviceNodeArgs.join(' ') === SERVICE_NODE_FLAGS.join(' ') ? ' (as they ship: src/service-flags.ts)' : ' (BENCH_SERVICE_NODE_ARGS)'}; the peers with none`);
+    + `${settings.serviceNodeArgs.join(' ') === SERVICE_NODE_FLAGS.join(' ') ? ' (as they ship: src/service-flags.ts)' : ' (BENCH_SERVICE_NODE_ARGS)'}; the peers with ${settings.nodeArgs.length ? 'BENCH_NODE_ARGS only' : 'none'}`);
   const [load1] = loadavg();
   log(`  ${availableParallelism()} CPU(s), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}${load1 > 0.5 ? ' — the machine is not idle: expect noisy numbers' : ''}`);
   if (tool === 'autocannon') {
