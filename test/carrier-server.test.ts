@@ -16,7 +16,13 @@ type Answer = { status: number; fields: string[]; body: string };
 /** A carrier server on port 0 with `handler`, and a client connected to it that reads answers. */
 async function carrier(t: Test, handler: Handler) {
   const log = captureLog('warn');
-  const server = net.createServer((socket) => serveCarrier(socket, handler, log.logger));
+  // The socket writes the connector's end makes (one per answer that fits is the point of holding chunks).
+  const writes = { count: 0 };
+  const server = net.createServer((socket) => {
+    const write = socket.write.bind(socket) as (chunk: Buffer) => boolean;
+    socket.write = ((chunk: Buffer) => { writes.count += 1; return write(chunk); }) as typeof socket.write;
+    serveCarrier(socket, handler, log.logger);
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   t.teardown(() => server.close());
@@ -26,15 +32,18 @@ async function carrier(t: Test, handler: Handler) {
   const answers: Answer[] = [];
   const waiting: ((a: Answer) => void)[] = [];
   let current: Answer | undefined;
+  let onBody: ((body: string) => void) | undefined;
   const reader = new FrameReader({
     head: (p) => { const [status, fields] = parseHead(p) as [number, string[]]; current = { status, fields, body: '' }; },
-    data: (c) => { current!.body += c.toString(); },
+    data: (c) => { current!.body += c.toString(); onBody?.(current!.body); },
     end: () => { const a = current!; current = undefined; const w = waiting.shift(); if (w) w(a); else answers.push(a); },
   });
   socket.on('data', (c: Buffer) => { const wrong = reader.push(c); if (wrong) throw new Error(wrong); });
   const closed = once(socket, 'close');
   return {
-    socket, log,
+    socket, log, writes,
+    /** The body of the answer being read, once `text` arrived (before its END). */
+    bodyReaches: (text: string) => beforeDeadline(new Promise<void>((r) => { onBody = (b) => { if (b === text) r(); }; }), 10_000, `the body "${text}"`),
     send: (...frames: Buffer[]) => socket.write(Buffer.concat(frames)),
     answer: () => beforeDeadline(answers.length > 0 ? Promise.resolve(answers.shift()!) : new Promise<Answer>((r) => waiting.push(r)), 10_000, 'the answer'),
     closed: () => beforeDeadline(closed, 10_000, 'the carrier closes'),
@@ -55,6 +64,27 @@ t.test('requests one after the other on one carrier, each with its own answer', 
   c.send(get('/two'));
   t.same((await c.answer()).body, '2!', 'the second request on the same carrier');
   t.same(seen, ['GET /one virtualhost:3333 body=none', 'GET /two virtualhost:3333 body=none']);
+});
+
+t.test('an answer written chunk by chunk in one tick leaves in one write; a chunk whose end comes later leaves at the tick\'s end', async (t) => {
+  let later: (() => void) | undefined;
+  const c = await carrier(t, (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('Hello ');
+    res.write('World!');
+    if (req.url === '/now') res.end();
+    else later = () => res.end(' (later)');
+  });
+  c.send(get('/now'));
+  t.same(await c.answer(), { status: 200, fields: ['content-type', 'text/plain'], body: 'Hello World!' });
+  t.equal(c.writes.count, 1, 'head, both chunks and END in one socket write');
+  const streamed = c.bodyReaches('Hello World!');
+  c.send(get('/later'));
+  await streamed;
+  t.pass('the held chunks reach the proxy before the answer ends');
+  later!();
+  t.same((await c.answer()).body, 'Hello World! (later)');
+  t.equal(c.writes.count, 3, 'the held chunks at the tick\'s end, the last one with END');
 });
 
 t.test('a request body arrives as a stream, in order, and ends with END', async (t) => {

@@ -2,13 +2,17 @@
 // becomes a TunnelRequest and a TunnelResponse for the request handler — the few fields and
 // methods of Node's IncomingMessage and ServerResponse it uses, with the same meaning, and
 // nothing else built per request. The request body is a Readable only when there is one; the
-// answer leaves in one write when it fits (head, body, END), and with backpressure when not.
+// answer leaves in one write when it fits (head, body, END: its chunks wait for the end of the
+// tick, as the backend's last chunk and its end come from one read), and with backpressure when not.
 import { EventEmitter } from 'node:events';
 import { validateHeaderName, validateHeaderValue, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { FrameReader, dataPrefix, endFrame, headFrame, parseHead, writeFrames, type FrameSink } from '../shared/carrier-frames.js';
 import type { Logger } from '../shared/logger.js';
+
+/** Body bytes an answer holds back until the end of the tick (TunnelResponse.write). */
+const HOLD_BYTES = 16 * 1024;
 
 /** A request from the proxy (Host is the virtual system, the URL origin-form). */
 export interface TunnelRequest {
@@ -28,6 +32,10 @@ export class TunnelResponse extends EventEmitter {
   writableFinished = false;
   #set: Record<string, string> | undefined;
   #head: Buffer | undefined;
+  /** Frames written but not sent yet (write() below), and their payload bytes. */
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  #flushing = false;
 
   constructor(private readonly carrier: CarrierConnection) {
     super();
@@ -61,30 +69,52 @@ export class TunnelResponse extends EventEmitter {
     return this;
   }
 
+  /**
+   * Frames the chunk. A small one waits for the end of this tick (the backend's last chunk and its
+   * end usually come from one read): an answer that fits then leaves in one write, head to END.
+   */
   write(chunk: Buffer | string): boolean {
     if (this.destroyed || this.writableFinished) return false;
-    return this.#send(chunk, false);
+    this.#frame(chunk);
+    if (this.#heldBytes <= HOLD_BYTES && !this.carrier.full) {
+      if (!this.#flushing) { this.#flushing = true; process.nextTick(this.#flushHeld); }
+      return true;
+    }
+    return this.#flush();
   }
 
   end(chunk?: Buffer | string): this {
     if (this.destroyed || this.writableFinished) return this;
-    this.#send(chunk, true);
+    this.#frame(chunk);
+    this.#held.push(endFrame());
+    this.#flush();
     this.writableFinished = true;
     this.carrier.answered();
     this.emit('close');
     return this;
   }
 
-  /** The head (with the first chunk), the chunk, END with the last: in one write. */
-  #send(chunk: Buffer | string | undefined, last: boolean): boolean {
+  /** Adds the head (before the first chunk) and the chunk to what this answer holds. */
+  #frame(chunk: Buffer | string | undefined): void {
     if (!this.headersSent) this.writeHead(this.statusCode);
-    const parts: Buffer[] = [];
-    if (this.#head !== undefined) { parts.push(this.#head); this.#head = undefined; }
+    if (this.#head !== undefined) { this.#held.push(this.#head); this.#heldBytes += this.#head.length; this.#head = undefined; }
     const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (data !== undefined && data.length > 0) parts.push(dataPrefix(data.length), data);
-    if (last) parts.push(endFrame());
-    return parts.length === 0 || this.carrier.write(parts);
+    if (data !== undefined && data.length > 0) { this.#held.push(dataPrefix(data.length), data); this.#heldBytes += data.length; }
   }
+
+  /** Writes what is held, as one write; false when the carrier is full. */
+  #flush(): boolean {
+    const parts = this.#held;
+    if (parts.length === 0) return !this.carrier.full;
+    this.#held = [];
+    this.#heldBytes = 0;
+    return this.carrier.write(parts);
+  }
+
+  readonly #flushHeld = (): void => {
+    this.#flushing = false;
+    if (!this.destroyed && !this.writableFinished) this.#flush();
+  };
 
   /** Cuts the answer: the carrier closes, so the proxy sees it end without END. */
   destroy(): void {
@@ -179,6 +209,11 @@ class CarrierConnection implements FrameSink {
 
   write(parts: Buffer[]): boolean {
     return writeFrames(this.socket, parts);
+  }
+
+  /** The carrier's socket wants a 'drain' before more. */
+  get full(): boolean {
+    return this.socket.writableNeedDrain;
   }
 
   resume(): void {
