@@ -32,7 +32,7 @@ export class TunnelResponse extends EventEmitter {
   writableFinished = false;
   #set: Record<string, string> | undefined;
   #head: Buffer | undefined;
-  /** Frames written but not sent yet (write() below), and their payload bytes. */
+  /** Frames written but not sent yet (write() below), and their bytes (head and body). */
   #held: Buffer[] = [];
   #heldBytes = 0;
   #flushing = false;
