@@ -77,7 +77,7 @@ export class TunnelResponse extends EventEmitter {
     if (this.destroyed || this.writableFinished) return false;
     this.#frame(chunk);
     if (this.#heldBytes <= HOLD_BYTES && !this.carrier.full) {
-      if (!this.#flushing) { this.#flushing = true; process.nextTick(this.#flushHeld); }
+      if (!this.#flushing) { this.#flushing = true; process.nextTick(TunnelResponse.#flushHeld, this); }
       return true;
     }
     return this.#flush();
@@ -111,10 +111,11 @@ export class TunnelResponse extends EventEmitter {
     return this.carrier.write(parts);
   }
 
-  readonly #flushHeld = (): void => {
-    this.#flushing = false;
-    if (!this.destroyed && !this.writableFinished) this.#flush();
-  };
+  /** The end of the tick of a write(): what is still held goes (one function for every answer, no closure each). */
+  static #flushHeld(res: TunnelResponse): void {
+    res.#flushing = false;
+    if (!res.destroyed && !res.writableFinished) res.#flush();
+  }
 
   /** Cuts the answer: the carrier closes, so the proxy sees it end without END. */
   destroy(): void {
