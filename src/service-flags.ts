@@ -14,6 +14,6 @@
 // moment: the connector's peak RSS, which the bench judges, while its RSS before and after stays
 // 30 MB lower. With the flag that peak went from 136.6-142.0 to 105.1-111.6 MB, and the parser in
 // the baseline tier costs no CPU that shows: the connector's µs/request came to 0.82-0.86× the
-// undici chain's with it, 0.81-0.99× without. Node 22 shows no such spike; it is unchanged there
+// undici chain's with it, 0.81-0.99× without. On Node 22 the effect is smaller and not consistent
 // (README "Performance", "Measured 2026-12-08").
 export const SERVICE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--liftoff-only'];
