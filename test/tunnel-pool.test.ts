@@ -2,10 +2,13 @@
 // connector's carrier server, with a dialer of the test's in place of the tunnel's tickets: at most
 // `maxCarriers` carriers, requests beyond them wait and are all answered, a carrier that dies
 // during an exchange fails only that one and the waiting requests get a new one, a dial that
-// fails fails one waiting request with its reason, and destroy() refuses what waits.
+// fails fails one waiting request with its reason, and destroy() refuses what waits. A small
+// request with a body leaves in one write, head to END; a body that comes later follows its head.
 import t, { type Test } from 'tap';
 import net from 'node:net';
 import { once } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import type { ClientHttp2Session } from 'node:http2';
 import { serveCarrier, type TunnelRequest, type TunnelResponse } from '../services/connector/carrier-server.js';
 import { silentLogger } from '../services/shared/logger.js';
@@ -24,19 +27,23 @@ async function world(t: Test, handler: (req: TunnelRequest, res: TunnelResponse)
   const port = (server.address() as net.AddressInfo).port;
   const dialer = {
     dials: 0,
+    /** Socket writes the proxy's end of the carriers made. */
+    writes: 0,
     refuse: undefined as string | undefined,
     request(_session: ClientHttp2Session, _ms: number, cb: (err: Error | null, socket?: net.Socket) => void) {
       dialer.dials += 1;
       if (dialer.refuse !== undefined) return void setImmediate(() => cb(new CarrierRefused(dialer.refuse!)));
       const socket = net.connect(port, '127.0.0.1', () => cb(null, socket));
       socket.on('error', (err) => cb(err));
+      const write = socket.write.bind(socket) as (chunk: Buffer) => boolean;
+      socket.write = ((chunk: Buffer) => { dialer.writes += 1; return write(chunk); }) as typeof socket.write;
     },
   };
   return { dialer, connectorSide, pool: (max: number) => { const p = new TunnelPool({} as ClientHttp2Session, dialer, 1000, max); t.teardown(() => p.destroy()); return p; } };
 }
 
-/** Sends GET `path` on the pool; resolves with what the handler got. */
-function get(pool: TunnelPool, path: string): Promise<Outcome> {
+/** Sends GET `path` (or POST with `body`) on the pool; resolves with what the handler got. */
+function get(pool: TunnelPool, path: string, body: Readable | null = null): Promise<Outcome> {
   return beforeDeadline(new Promise<Outcome>((resolve) => {
     const out: Outcome = { body: '' };
     const handler: CarrierHandler = {
@@ -46,7 +53,7 @@ function get(pool: TunnelPool, path: string): Promise<Outcome> {
       onComplete: () => resolve(out),
       onError: (error) => resolve({ ...out, error }),
     };
-    pool.dispatch({ method: 'GET', path, headers: { host: 'h:1' }, body: null }, handler);
+    pool.dispatch({ method: body === null ? 'GET' : 'POST', path, headers: { host: 'h:1' }, body: body as IncomingMessage | null }, handler);
   }), 10_000, `the answer to ${path}`);
 }
 
@@ -103,4 +110,50 @@ t.test('destroy() refuses what waits and closes the carriers', async (t) => {
   t.equal(a.error?.message, CARRIER_CLOSED, 'the exchange in flight fails as its carrier closes');
   const after = await get(pool, '/after');
   t.ok(after.error instanceof CarrierRefused, 'a destroyed pool takes no more requests');
+});
+
+/** The connector's side reads the whole body and answers with it. */
+function echo(req: TunnelRequest, res: TunnelResponse, seen?: () => void): void {
+  if (req.body === null) return void res.end(`${req.method}`);
+  seen?.();
+  const parts: Buffer[] = [];
+  req.body.on('data', (c: Buffer) => parts.push(c));
+  req.body.on('end', () => res.end(`${req.method} ${Buffer.concat(parts).toString()}`));
+}
+
+t.test('a small request body that comes with its head leaves in one write, head to END; one that comes later follows its head', async (t) => {
+  let seen: () => void = () => {};
+  const w = await world(t, (req, res) => echo(req, res, seen));
+  const pool = w.pool(1);
+  await get(pool, '/warm'); // the carrier is dialled and free: what follows counts only the requests' writes
+
+  // As Node hands over a small POST: its body a tick after the head, its end a tick later.
+  const small = new Readable({ read() {} });
+  process.nextTick(() => { small.push('{"a":1}'); process.nextTick(() => small.push(null)); });
+  const before = w.dialer.writes;
+  t.equal((await get(pool, '/small', small)).body, 'POST {"a":1}');
+  t.equal(w.dialer.writes - before, 1, 'head, body and END in one socket write');
+
+  // A body that is not there when the request starts: its head reaches the connector first.
+  const later = new Readable({ read() {} });
+  const headSeen = new Promise<void>((r) => { seen = r; });
+  const answer = get(pool, '/later', later);
+  await beforeDeadline(headSeen, 10_000, 'the head at the connector, before any body was sent');
+  const mid = w.dialer.writes;
+  later.push('late part');
+  later.push(null);
+  t.equal((await answer).body, 'POST late part');
+  t.equal(w.dialer.writes - mid, 1, 'the body and its END in one write after the head');
+});
+
+t.test('a large request body is not held: it streams as it comes, in order', async (t) => {
+  const w = await world(t, (req, res) => {
+    let n = 0;
+    req.body!.on('data', (c: Buffer) => { n += c.length; });
+    req.body!.on('end', () => res.end(String(n)));
+  });
+  const pool = w.pool(1);
+  const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(64 * 1024, i));
+  const body = Readable.from(chunks);
+  t.equal((await get(pool, '/big', body)).body, String(40 * 64 * 1024), 'every byte arrived');
 });

@@ -6,7 +6,8 @@
 // session. That was cheap per request, but nghttp2 writes a session's output once per event-loop
 // turn, so a whole turn's requests crossed the tunnel in one write and the two processes took
 // turns on the cores (a third of the machine idle under load). On a TCP carrier each request is
-// written at once. The tunnel session stays what holds the tunnel together: it authenticates the
+// written at once (one with a body at the end of its turn, with as much of the body as came by
+// then). The tunnel session stays what holds the tunnel together: it authenticates the
 // connector, asks for carriers, carries SOCKS5 and WebSocket streams and the PINGs, and a lost
 // session ends every carrier (and so every request on it) at once.
 import type { IncomingMessage } from 'node:http';
@@ -20,6 +21,8 @@ import type { CarrierTickets } from './carrier-tickets.js';
 export const TUNNEL_POOL_CARRIERS = 512;
 /** A carrier idle this long is closed (this side ends idle carriers; the connector keeps them). */
 const IDLE_MS = 30_000;
+/** Request body bytes held back until the body ends or the turn does (Carrier.start). */
+const HOLD_BYTES = 16 * 1024;
 
 /** A carrier that failed one request while the tunnel may well be up; `reason` says how. */
 export class CarrierFailed extends Error {
@@ -156,12 +159,20 @@ class Carrier implements FrameSink {
   #headed = false;
   /** The current exchange's resume: a handler that drains late resumes nothing of the next one. */
   #resume: () => void = noop;
+  /** A request's frames not written yet (start() below), and their bytes. */
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  #flushQueued = false;
   readonly #onBodyData = (chunk: Buffer) => {
-    if (!writeFrames(this.socket, [dataPrefix(chunk.length), chunk])) this.#body?.pause();
+    this.#held.push(dataPrefix(chunk.length), chunk);
+    this.#heldBytes += chunk.length;
+    if (this.#heldBytes <= HOLD_BYTES && !this.socket.writableNeedDrain) return this.#queueFlush();
+    if (!this.#flush()) this.#body?.pause();
   };
   readonly #onBodyEnd = () => {
     this.#detachBody();
-    this.socket.write(endFrame());
+    this.#held.push(endFrame());
+    this.#flush();
   };
 
   constructor(private readonly socket: Socket, private readonly pool: TunnelPool) {
@@ -200,8 +211,15 @@ class Carrier implements FrameSink {
       return this.pool.release(this);
     }
     const body = request.body;
-    this.socket.write(headFrame([request.method, request.path, request.headers, body !== null]));
-    if (body === null) return;
+    const head = headFrame([request.method, request.path, request.headers, body !== null]);
+    if (body === null) return void this.socket.write(head);
+    // A request with a body: its head waits for the body's first chunks and its end, at most until
+    // the end of this turn of the event loop (a small POST arrives with its head, and Node hands
+    // over its body and end a tick or two later) — so that it leaves in one write, head to END. A
+    // body that comes later follows its head, which left at the turn's end.
+    this.#held.push(head);
+    this.#heldBytes = head.length;
+    this.#queueFlush();
     this.#body = body;
     this.#sending = true;
     body.on('data', this.#onBodyData);
@@ -242,6 +260,28 @@ class Carrier implements FrameSink {
     this.socket.destroy();
   }
 
+  #queueFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    setImmediate(Carrier.#flushHeld, this);
+  }
+
+  /** Writes what is held, as one write; false when the carrier is full. */
+  #flush(): boolean {
+    const parts = this.#held;
+    if (parts.length === 0) return !this.socket.writableNeedDrain;
+    this.#held = [];
+    this.#heldBytes = 0;
+    return writeFrames(this.socket, parts);
+  }
+
+  /** The end of the turn of a start() or a body chunk: what is still held goes (one function for every carrier, no closure each). */
+  static #flushHeld(c: Carrier): void {
+    c.#flushQueued = false;
+    if (c.closed) return;
+    if (!c.#flush()) c.#body?.pause();
+  }
+
   get closed(): boolean {
     return this.socket.destroyed;
   }
@@ -270,6 +310,7 @@ class Carrier implements FrameSink {
   #cut(err: Error): void {
     const handler = this.#handler;
     this.#handler = undefined;
+    this.#held = [];
     this.#reader.stop();
     this.#detachBody();
     this.socket.destroy();
