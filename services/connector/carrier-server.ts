@@ -8,11 +8,8 @@ import { EventEmitter } from 'node:events';
 import { validateHeaderName, validateHeaderValue, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { FrameReader, dataPrefix, endFrame, headFrame, parseHead, writeFrames, type FrameSink } from '../shared/carrier-frames.js';
+import { FrameReader, HeldFrames, endFrame, headFrame, parseHead, type FrameSink } from '../shared/carrier-frames.js';
 import type { Logger } from '../shared/logger.js';
-
-/** Body bytes an answer holds back until the end of the tick (TunnelResponse.write). */
-const HOLD_BYTES = 16 * 1024;
 
 /** A request from the proxy (Host is the virtual system, the URL origin-form). */
 export interface TunnelRequest {
@@ -32,9 +29,7 @@ export class TunnelResponse extends EventEmitter {
   writableFinished = false;
   #set: Record<string, string> | undefined;
   #head: Buffer | undefined;
-  /** Frames written but not sent yet (write() below), and their bytes (head and body). */
-  #held: Buffer[] = [];
-  #heldBytes = 0;
+  /** A flush of the carrier's held frames is queued for the end of this tick (write() below). */
   #flushing = false;
 
   constructor(private readonly carrier: CarrierConnection) {
@@ -76,45 +71,37 @@ export class TunnelResponse extends EventEmitter {
   write(chunk: Buffer | string): boolean {
     if (this.destroyed || this.writableFinished) return false;
     this.#frame(chunk);
-    if (this.#heldBytes <= HOLD_BYTES && !this.carrier.full) {
+    if (this.carrier.held.mayWait) {
       if (!this.#flushing) { this.#flushing = true; process.nextTick(TunnelResponse.#flushHeld, this); }
       return true;
     }
-    return this.#flush();
+    return this.carrier.held.flush();
   }
 
   end(chunk?: Buffer | string): this {
     if (this.destroyed || this.writableFinished) return this;
     this.#frame(chunk);
-    this.#held.push(endFrame());
-    this.#flush();
+    this.carrier.held.add(endFrame());
+    this.carrier.held.flush();
     this.writableFinished = true;
     this.carrier.answered();
     this.emit('close');
     return this;
   }
 
-  /** Adds the head (before the first chunk) and the chunk to what this answer holds. */
+  /** Adds the head (before the first chunk) and the chunk to what the carrier holds. */
   #frame(chunk: Buffer | string | undefined): void {
     if (!this.headersSent) this.writeHead(this.statusCode);
-    if (this.#head !== undefined) { this.#held.push(this.#head); this.#heldBytes += this.#head.length; this.#head = undefined; }
+    const held = this.carrier.held;
+    if (this.#head !== undefined) { held.add(this.#head); this.#head = undefined; }
     const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (data !== undefined && data.length > 0) { this.#held.push(dataPrefix(data.length), data); this.#heldBytes += data.length; }
-  }
-
-  /** Writes what is held, as one write; false when the carrier is full. */
-  #flush(): boolean {
-    const parts = this.#held;
-    if (parts.length === 0) return !this.carrier.full;
-    this.#held = [];
-    this.#heldBytes = 0;
-    return this.carrier.write(parts);
+    if (data !== undefined && data.length > 0) held.addData(data);
   }
 
   /** The end of the tick of a write(): what is still held goes (one function for every answer, no closure each). */
   static #flushHeld(res: TunnelResponse): void {
     res.#flushing = false;
-    if (!res.destroyed && !res.writableFinished) res.#flush();
+    if (!res.destroyed && !res.writableFinished) res.carrier.held.flush();
   }
 
   /** Cuts the answer: the carrier closes, so the proxy sees it end without END. */
@@ -150,6 +137,8 @@ class CarrierConnection implements FrameSink {
   #requestOpen = false;
   #body: RequestBody | null = null;
   #res: TunnelResponse | undefined;
+  /** The answer's frames until they leave (TunnelResponse.write). */
+  readonly held: HeldFrames;
 
   constructor(
     private readonly socket: Socket,
@@ -157,6 +146,7 @@ class CarrierConnection implements FrameSink {
     private readonly log: Logger,
     ownReads: boolean,
   ) {
+    this.held = new HeldFrames(socket);
     if (ownReads) socket.on('data', this.read);
     socket.on('drain', () => this.#res?.emit('drain'));
     socket.on('error', (err) => log.debug({ err }, 'tunnel carrier error'));
@@ -206,15 +196,6 @@ class CarrierConnection implements FrameSink {
     this.#res = undefined;
     if (this.#requestOpen) this.socket.resume(); // the rest of the body is read and dropped
     else this.#body = null;
-  }
-
-  write(parts: Buffer[]): boolean {
-    return writeFrames(this.socket, parts);
-  }
-
-  /** The carrier's socket wants a 'drain' before more. */
-  get full(): boolean {
-    return this.socket.writableNeedDrain;
   }
 
   resume(): void {

@@ -13,7 +13,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { ClientHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
-import { FrameReader, dataPrefix, endFrame, headFrame, parseHead, writeFrames, type FrameSink } from '../shared/carrier-frames.js';
+import { FrameReader, HeldFrames, endFrame, headFrame, parseHead, type FrameSink } from '../shared/carrier-frames.js';
 import { h2ErrorName } from '../shared/tunnel-protocol.js';
 import type { CarrierTickets } from './carrier-tickets.js';
 
@@ -21,8 +21,6 @@ import type { CarrierTickets } from './carrier-tickets.js';
 export const TUNNEL_POOL_CARRIERS = 512;
 /** A carrier idle this long is closed (this side ends idle carriers; the connector keeps them). */
 const IDLE_MS = 30_000;
-/** Request body bytes held back until the body ends or the turn does (Carrier.start). */
-const HOLD_BYTES = 16 * 1024;
 
 /** A carrier that failed one request while the tunnel may well be up; `reason` says how. */
 export class CarrierFailed extends Error {
@@ -159,23 +157,22 @@ class Carrier implements FrameSink {
   #headed = false;
   /** The current exchange's resume: a handler that drains late resumes nothing of the next one. */
   #resume: () => void = noop;
-  /** A request's frames not written yet (start() below), and their bytes. */
-  #held: Buffer[] = [];
-  #heldBytes = 0;
+  /** A request's frames not written yet (start() below). */
+  readonly #held: HeldFrames;
   #flushQueued = false;
   readonly #onBodyData = (chunk: Buffer) => {
-    this.#held.push(dataPrefix(chunk.length), chunk);
-    this.#heldBytes += chunk.length;
-    if (this.#heldBytes <= HOLD_BYTES && !this.socket.writableNeedDrain) return this.#queueFlush();
-    if (!this.#flush()) this.#body?.pause();
+    this.#held.addData(chunk);
+    if (this.#held.mayWait) return this.#queueFlush();
+    if (!this.#held.flush()) this.#body?.pause();
   };
   readonly #onBodyEnd = () => {
     this.#detachBody();
-    this.#held.push(endFrame());
-    this.#flush();
+    this.#held.add(endFrame());
+    this.#held.flush();
   };
 
   constructor(private readonly socket: Socket, private readonly pool: TunnelPool) {
+    this.#held = new HeldFrames(socket);
     socket.on('data', (chunk: Buffer) => {
       const wrong = this.#reader.push(chunk);
       if (wrong !== undefined) this.#cut(broken(wrong));
@@ -217,8 +214,7 @@ class Carrier implements FrameSink {
     // the end of this turn of the event loop (a small POST arrives with its head, and Node hands
     // over its body and end a tick or two later) — so that it leaves in one write, head to END. A
     // body that comes later follows its head, which left at the turn's end.
-    this.#held.push(head);
-    this.#heldBytes = head.length;
+    this.#held.add(head);
     this.#queueFlush();
     this.#body = body;
     this.#sending = true;
@@ -266,20 +262,11 @@ class Carrier implements FrameSink {
     setImmediate(Carrier.#flushHeld, this);
   }
 
-  /** Writes what is held, as one write; false when the carrier is full. */
-  #flush(): boolean {
-    const parts = this.#held;
-    if (parts.length === 0) return !this.socket.writableNeedDrain;
-    this.#held = [];
-    this.#heldBytes = 0;
-    return writeFrames(this.socket, parts);
-  }
-
   /** The end of the turn of a start() or a body chunk: what is still held goes (one function for every carrier, no closure each). */
   static #flushHeld(c: Carrier): void {
     c.#flushQueued = false;
     if (c.closed) return;
-    if (!c.#flush()) c.#body?.pause();
+    if (!c.#held.flush()) c.#body?.pause();
   }
 
   get closed(): boolean {
@@ -310,7 +297,7 @@ class Carrier implements FrameSink {
   #cut(err: Error): void {
     const handler = this.#handler;
     this.#handler = undefined;
-    this.#held = [];
+    this.#held.clear();
     this.#reader.stop();
     this.#detachBody();
     this.socket.destroy();

@@ -67,6 +67,54 @@ export function writeFrames(socket: Socket, parts: Buffer[], copyUpTo = 16 * 102
   return ok;
 }
 
+/** Body bytes (with the head) a carrier holds back so that they leave in one write (HeldFrames). */
+export const HOLD_BYTES = 16 * 1024;
+
+/**
+ * A carrier's frames not written yet, so that an exchange's head, small body and END leave in one
+ * write: the connector's answer until the end of its tick (carrier-server.ts), a request with a
+ * body until the end of its turn (tunnel-pool.ts). One per carrier: it carries one exchange at a time.
+ */
+export class HeldFrames {
+  #parts: Buffer[] = [];
+  /** Head and body bytes held (END is not counted). */
+  #bytes = 0;
+
+  constructor(private readonly socket: Socket) {}
+
+  /** A HEAD frame, or END. */
+  add(frame: Buffer): void {
+    this.#parts.push(frame);
+    if (frame !== END_FRAME) this.#bytes += frame.length;
+  }
+
+  /** A DATA frame around `chunk` (not copied). */
+  addData(chunk: Buffer): void {
+    this.#parts.push(dataPrefix(chunk.length), chunk);
+    this.#bytes += chunk.length;
+  }
+
+  /** Whether what is held may wait longer: at most HOLD_BYTES, and the socket wants no 'drain'. */
+  get mayWait(): boolean {
+    return this.#bytes <= HOLD_BYTES && !this.socket.writableNeedDrain;
+  }
+
+  /** Writes what is held, as one write; false when the socket wants a 'drain'. */
+  flush(): boolean {
+    const parts = this.#parts;
+    if (parts.length === 0) return !this.socket.writableNeedDrain;
+    this.#parts = [];
+    this.#bytes = 0;
+    return writeFrames(this.socket, parts);
+  }
+
+  /** Drops what is held (the carrier is being closed). */
+  clear(): void {
+    this.#parts = [];
+    this.#bytes = 0;
+  }
+}
+
 export interface FrameSink {
   /** A whole HEAD payload. */
   head(payload: Buffer): void;
