@@ -98,10 +98,10 @@ t.test('a carrier that closes before the answer on a live tunnel: 502 saying so,
 });
 
 const BROKEN_ANSWERS: [string, Buffer, string][] = [
-  ['HTTP/1.1 instead of frames', Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'), 'frame type 72 is not one of HEAD, DATA, END'],
-  ['a status outside 200-599', headFrame([101, []]), 'an answer head that is not [status 200-599, [name, value, …]]'],
-  ['body bytes before the head', Buffer.concat([dataPrefix(2), Buffer.from('ok')]), 'body bytes outside an answer'],
-  ['two heads', Buffer.concat([headFrame([200, []]), headFrame([200, []])]), 'an answer head outside an exchange'],
+  ['HTTP/1.1 instead of frames', Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'), 'frame type 72 is not one of HEAD, DATA, END, WINDOW, RESET'],
+  ['a status outside 200-599', headFrame(1, [101, []]), 'an answer head that is not [status 200-599, [name, value, …]]'],
+  ['body bytes before the head', Buffer.concat([dataPrefix(1, 2), Buffer.from('ok')]), 'body bytes outside an answer'],
+  ['two heads', Buffer.concat([headFrame(1, [200, []]), headFrame(1, [200, []])]), 'an answer head outside an exchange'],
 ];
 const answerCut = /response aborted|socket hang up|ECONNRESET/;
 

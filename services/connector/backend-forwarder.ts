@@ -130,7 +130,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   onData(chunk: Buffer): boolean {
     this.#timer.refresh();
     if (this.res.write(chunk)) return true;
-    // The carrier is full: undici pauses the backend until it drains. Listened for only now, so
+    // The carrier is full, or the proxy granted no more of this answer (WINDOW): undici pauses the backend until it drains. Listened for only now, so
     // an answer that fits (nearly all) adds no listener.
     if (!this.#waiting) { this.#waiting = true; this.res.once('drain', () => { this.#waiting = false; this.#resume?.(); }); }
     return false;

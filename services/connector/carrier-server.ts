@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { validateHeaderName, validateHeaderValue, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { FrameReader, HeldFrames, endFrame, headFrame, parseHead, type FrameSink } from '../shared/carrier-frames.js';
+import { CarrierOutbox, ExchangeTable, FrameReader, GRANT_BYTES, WINDOW_BYTES, WINDOW_LIMIT, endFrame, headFrame, parseHead, resetFrame, windowFrame, type FrameSink } from '../shared/carrier-frames.js';
 import type { Logger } from '../shared/logger.js';
 
 /** A request from the proxy (Host is the virtual system, the URL origin-form). */
@@ -29,10 +29,12 @@ export class TunnelResponse extends EventEmitter {
   writableFinished = false;
   #set: Record<string, string> | undefined;
   #head: Buffer | undefined;
-  /** A flush of the carrier's held frames is queued for the end of this tick (write() below). */
-  #flushing = false;
+  /** Body bytes the proxy still takes before it grants more (carrier-frames.ts, WINDOW). */
+  #credit = WINDOW_BYTES;
+  /** A write() said false: 'drain' comes once the carrier and the credit allow more. */
+  #blocked = false;
 
-  constructor(private readonly carrier: CarrierConnection) {
+  constructor(private readonly carrier: CarrierConnection, readonly exchange: number) {
     super();
   }
 
@@ -59,86 +61,117 @@ export class TunnelResponse extends EventEmitter {
     if (set !== undefined) for (const name in set) if (!(name in headers)) add(name, set[name]);
     for (const name in headers) add(name, headers[name]);
     this.statusCode = status;
-    this.#head = headFrame([status, fields]);
+    this.#head = headFrame(this.exchange, [status, fields]);
     this.headersSent = true;
     return this;
   }
 
   /**
-   * Frames the chunk. A small one waits for the end of this tick (the backend's last chunk and its
-   * end usually come from one read): an answer that fits then leaves in one write, head to END.
+   * Frames the chunk. It waits for the end of this tick (the backend's last chunk and its end
+   * usually come from one read), so an answer that fits leaves in one write, head to END.
    */
   write(chunk: Buffer | string): boolean {
     if (this.destroyed || this.writableFinished) return false;
     this.#frame(chunk);
-    if (this.carrier.held.mayWait) {
-      if (!this.#flushing) { this.#flushing = true; process.nextTick(TunnelResponse.#flushHeld, this); }
-      return true;
-    }
-    return this.carrier.held.flush();
+    const outbox = this.carrier.outbox;
+    outbox.sendSoon();
+    if (this.#credit > 0 && outbox.open) return true;
+    this.#blocked = true;
+    return false;
   }
 
   end(chunk?: Buffer | string): this {
     if (this.destroyed || this.writableFinished) return this;
     this.#frame(chunk);
-    this.carrier.held.add(endFrame());
-    this.carrier.held.flush();
+    this.carrier.outbox.add(endFrame(this.exchange));
+    this.carrier.outbox.send();
     this.writableFinished = true;
-    this.carrier.answered();
+    this.carrier.answered(this.exchange);
     this.emit('close');
     return this;
   }
 
-  /** Adds the head (before the first chunk) and the chunk to what the carrier holds. */
+  /** Adds the head (before the first chunk) and the chunk to the carrier's outbox. */
   #frame(chunk: Buffer | string | undefined): void {
     if (!this.headersSent) this.writeHead(this.statusCode);
-    const held = this.carrier.held;
-    if (this.#head !== undefined) { held.add(this.#head); this.#head = undefined; }
+    const outbox = this.carrier.outbox;
+    if (this.#head !== undefined) { outbox.add(this.#head); this.#head = undefined; }
     const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (data !== undefined && data.length > 0) held.addData(data);
+    if (data !== undefined && data.length > 0) {
+      outbox.addData(this.exchange, data);
+      this.#credit -= data.length;
+    }
   }
 
-  /** The end of the tick of a write(): what is still held goes (one function for every answer, no closure each). */
-  static #flushHeld(res: TunnelResponse): void {
-    res.#flushing = false;
-    if (!res.destroyed && !res.writableFinished) res.carrier.held.flush();
+  /** The proxy granted `bytes` more (WINDOW), or the carrier drained. */
+  granted(bytes: number): void {
+    this.#credit += bytes;
+    if (this.#blocked && this.#credit > 0 && this.carrier.outbox.open) {
+      this.#blocked = false;
+      this.emit('drain');
+    }
   }
 
-  /** Cuts the answer: the carrier closes, so the proxy sees it end without END. */
+  /** Cuts the answer: the proxy gets a RESET, so it sees the answer end without END. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    this.carrier.destroy();
+    this.carrier.cut(this.exchange);
   }
 
-  /** The carrier closed before the answer ended. */
+  /** The carrier closed, or the proxy reset the exchange, before the answer ended. */
   lost(): void {
     if (this.destroyed || this.writableFinished) return;
     this.destroyed = true;
     this.emit('close');
   }
-
 }
 
 class RequestBody extends Readable {
-  constructor(private readonly carrier: CarrierConnection) {
+  constructor(private readonly exchange: Exchange) {
     super();
   }
 
   override _read(): void {
-    this.carrier.resume();
+    this.exchange.read();
   }
 }
 
-/** One carrier: its frames in, the request handler's answers out, one exchange at a time. */
+/** One request on a carrier, until its answer ended (and the proxy stops sending its body). */
+class Exchange {
+  /** The request body still to come (its END not read yet). */
+  requestOpen: boolean;
+  readonly body: RequestBody | null;
+  /** Body bytes received and not granted back yet. */
+  unacked = 0;
+  /** Of them, handed on to the body. */
+  owed = 0;
+  /** The body is full: no grant until it reads. */
+  full = false;
+
+  constructor(readonly carrier: CarrierConnection, readonly id: number, readonly res: TunnelResponse, hasBody: boolean) {
+    this.requestOpen = hasBody;
+    this.body = hasBody ? new RequestBody(this) : null;
+  }
+
+  /** The body wants more. */
+  read(): void {
+    this.full = false;
+    if (this.owed > 0) this.carrier.grant(this);
+  }
+}
+
+/** The most exchanges one carrier carries at once (the proxy sends at most TUNNEL_POOL_EXCHANGES per tunnel). */
+const MAX_EXCHANGES = 4096;
+
+/** One carrier: its frames in, the request handler's answers out, many exchanges at once. */
 class CarrierConnection implements FrameSink {
   readonly #reader = new FrameReader(this);
-  /** The request body still to come (its END not read yet). */
-  #requestOpen = false;
-  #body: RequestBody | null = null;
-  #res: TunnelResponse | undefined;
-  /** The answer's frames until they leave (TunnelResponse.write). */
-  readonly held: HeldFrames;
+  readonly #exchanges = new ExchangeTable<Exchange>();
+  /** The highest exchange number the proxy opened: frames for lower ones not open are late, and dropped. */
+  #last = 0;
+  /** Every exchange's frames until they leave (TunnelResponse.write). */
+  readonly outbox: CarrierOutbox;
 
   constructor(
     private readonly socket: Socket,
@@ -146,14 +179,16 @@ class CarrierConnection implements FrameSink {
     private readonly log: Logger,
     ownReads: boolean,
   ) {
-    this.held = new HeldFrames(socket);
+    this.outbox = new CarrierOutbox(socket);
     if (ownReads) socket.on('data', this.read);
-    socket.on('drain', () => this.#res?.emit('drain'));
+    socket.on('drain', () => { for (const ex of this.#exchanges.all()) ex.res.granted(0); });
     socket.on('error', (err) => log.debug({ err }, 'tunnel carrier error'));
     socket.once('close', () => {
       this.#reader.stop();
-      if (this.#requestOpen) this.#body?.destroy();
-      this.#res?.lost();
+      this.outbox.clear();
+      const open = this.#exchanges.all();
+      this.#exchanges.clear();
+      for (const ex of open) this.#lose(ex);
     });
   }
 
@@ -163,47 +198,93 @@ class CarrierConnection implements FrameSink {
     if (wrong !== undefined) this.#refuse(wrong);
   };
 
-  head(payload: Buffer): void {
-    if (this.#requestOpen || this.#res !== undefined) return this.#refuse('a request head before the previous exchange ended');
+  head(exchange: number, payload: Buffer): void {
+    if (exchange <= this.#last) return this.#refuse(`a request head for exchange ${exchange}, which is not a new one`);
+    if (this.#exchanges.size >= MAX_EXCHANGES) return this.#refuse(`more than ${MAX_EXCHANGES} exchanges at once`);
     const head = parseHead(payload);
     if (!isRequestHead(head)) return this.#refuse('a request head that is not [method, path, headers, hasBody]');
+    this.#last = exchange;
     const [method, url, headers, hasBody] = head;
-    this.#requestOpen = hasBody;
-    const body = hasBody ? new RequestBody(this) : null;
-    this.#body = body;
-    const res = new TunnelResponse(this);
-    this.#res = res;
-    this.onRequest({ method, url, headers, body }, res);
+    const res = new TunnelResponse(this, exchange);
+    const ex = new Exchange(this, exchange, res, hasBody);
+    this.#exchanges.add(ex);
+    this.onRequest({ method, url, headers, body: ex.body }, res);
   }
 
-  data(chunk: Buffer): void {
-    if (!this.#requestOpen) return this.#refuse('body bytes outside a request body');
-    const body = this.#body!;
+  data(exchange: number, chunk: Buffer): void {
+    const ex = this.#exchanges.get(exchange);
+    if (ex === undefined) return this.#late(exchange, 'body bytes outside a request body');
+    if (!ex.requestOpen) return this.#refuse('body bytes outside a request body');
+    ex.unacked += chunk.length;
+    if (ex.unacked > WINDOW_LIMIT) return this.#refuse(`more than ${WINDOW_LIMIT} bytes of a body not granted`);
+    const body = ex.body!;
     // An answer that is already complete (a denied request, an early error) reads no more of it.
-    if (this.#res === undefined || body.destroyed) return;
-    if (!body.push(chunk)) this.socket.pause();
+    if (body.destroyed) return;
+    ex.owed += chunk.length;
+    if (!body.push(chunk)) ex.full = true;
+    else if (ex.owed >= GRANT_BYTES) this.grant(ex);
   }
 
-  end(): void {
-    if (!this.#requestOpen) return this.#refuse('END outside a request body');
-    this.#requestOpen = false;
-    if (this.#res !== undefined) this.#body!.push(null);
-    else this.#body = null;
+  end(exchange: number): void {
+    const ex = this.#exchanges.get(exchange);
+    if (ex === undefined) return this.#late(exchange, 'END outside a request body');
+    if (!ex.requestOpen) return this.#refuse('END outside a request body');
+    ex.requestOpen = false;
+    ex.body!.push(null);
   }
 
-  /** The answer ended: the carrier takes the next request once this one's body has come too. */
-  answered(): void {
-    this.#res = undefined;
-    if (this.#requestOpen) this.socket.resume(); // the rest of the body is read and dropped
-    else this.#body = null;
+  window(exchange: number, bytes: number): void {
+    const ex = this.#exchanges.get(exchange);
+    if (ex === undefined) return this.#late(exchange, 'a WINDOW for no exchange');
+    ex.res.granted(bytes);
   }
 
-  resume(): void {
-    this.socket.resume();
+  reset(exchange: number): void {
+    const ex = this.#exchanges.get(exchange);
+    if (ex === undefined) return this.#late(exchange, 'a RESET for no exchange');
+    this.#exchanges.delete(ex);
+    this.#lose(ex);
+  }
+
+  /** Grants the proxy what the exchange's body took. */
+  grant(ex: Exchange): void {
+    if (ex.full || this.#exchanges.get(ex.id) !== ex) return;
+    this.outbox.add(windowFrame(ex.id, ex.owed));
+    ex.unacked -= ex.owed;
+    ex.owed = 0;
+    this.outbox.send();
+  }
+
+  /** The answer ended: what still comes of the request body is dropped (the proxy resets the exchange). */
+  answered(exchange: number): void {
+    const ex = this.#exchanges.get(exchange);
+    if (ex === undefined) return;
+    this.#exchanges.delete(ex);
+    if (ex.requestOpen) ex.body!.destroy();
+  }
+
+  /** Cuts the answer with a RESET; the request body, if still coming, is dropped. */
+  cut(exchange: number): void {
+    const ex = this.#exchanges.get(exchange);
+    if (ex === undefined) return;
+    this.#exchanges.delete(ex);
+    if (ex.requestOpen) ex.body!.destroy();
+    this.outbox.add(resetFrame(exchange));
+    this.outbox.send();
   }
 
   destroy(): void {
     this.socket.destroy();
+  }
+
+  #lose(ex: Exchange): void {
+    if (ex.requestOpen) ex.body!.destroy();
+    ex.res.lost();
+  }
+
+  /** A frame for an exchange that is not open: one that ended is late and dropped; one never opened breaks the protocol. */
+  #late(exchange: number, why: string): void {
+    if (exchange > this.#last) this.#refuse(why);
   }
 
   #refuse(why: string): void {

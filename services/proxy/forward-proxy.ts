@@ -260,7 +260,7 @@ class TunnelExchange implements CarrierHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.res.write(chunk)) return true;
-    // The client is slow: the carrier is paused until `res` drains (a listener only now, so an
+    // The client is slow: its exchange is granted no more of the answer (no WINDOW) until `res` drains (a listener only now, so an
     // answer that fits adds none).
     if (!this.#waiting) { this.#waiting = true; this.res.once('drain', () => { this.#waiting = false; this.#resume?.(); }); }
     return false;

@@ -1,28 +1,31 @@
-// The proxy's client for one tunnel: requests as frames (carrier-frames.ts) on pooled, long-lived
-// TCP connections the connector dialled for this tunnel ("carriers", tunnel-protocol.ts), one
-// exchange at a time on each, the most recently used carrier first.
+// The proxy's client for one tunnel: requests as exchanges of frames (carrier-frames.ts) on a
+// long-lived TCP connection the connector dialled for this tunnel (a "carrier",
+// tunnel-protocol.ts), many exchanges at once on it.
 //
 // Why carriers (issue 10, `npm run bench`): requests used to be HTTP/2 CONNECT streams of the tunnel
 // session. That was cheap per request, but nghttp2 writes a session's output once per event-loop
 // turn, so a whole turn's requests crossed the tunnel in one write and the two processes took
-// turns on the cores (a third of the machine idle under load). On a TCP carrier each request is
-// written at once (one with a body at the end of its turn, with as much of the body as came by
-// then). The tunnel session stays what holds the tunnel together: it authenticates the
-// connector, asks for carriers, carries SOCKS5 and WebSocket streams and the PINGs, and a lost
-// session ends every carrier (and so every request on it) at once.
+// turns on the cores (a third of the machine idle under load). A carrier writes each request at
+// once (one with a body at the end of its turn, with as much of the body as came by then). Why
+// one carrier for many exchanges: under load a read takes many answers, where a carrier per
+// exchange cost a read per request (carrier-frames.ts).
+// The tunnel session stays what holds the tunnel together: it authenticates the connector, asks
+// for carriers, carries SOCKS5 and WebSocket streams and the PINGs, and a lost session ends every
+// carrier (and so every request on it) at once.
 import type { IncomingMessage } from 'node:http';
 import type { ClientHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
-import { FrameReader, HeldFrames, endFrame, headFrame, parseHead, type FrameSink } from '../shared/carrier-frames.js';
+import { CarrierOutbox, ExchangeTable, FrameReader, GRANT_BYTES, WINDOW_BYTES, WINDOW_LIMIT, endFrame, headFrame, parseHead, resetFrame, windowFrame, type FrameSink } from '../shared/carrier-frames.js';
 import { h2ErrorName } from '../shared/tunnel-protocol.js';
 import type { CarrierTickets } from './carrier-tickets.js';
 
-/** Carriers per tunnel: concurrent requests beyond this wait their turn. */
-export const TUNNEL_POOL_CARRIERS = 512;
-/** A carrier idle this long is closed (this side ends idle carriers; the connector keeps them). */
+/** Concurrent exchanges per tunnel: requests beyond this wait their turn. */
+export const TUNNEL_POOL_EXCHANGES = 512;
+/** Carriers per tunnel the exchanges are spread over. */
+export const TUNNEL_POOL_CARRIERS = 1;
+/** A carrier without an exchange this long is closed (this side ends idle carriers; the connector keeps them). */
 const IDLE_MS = 30_000;
 
-/** A carrier that failed one request while the tunnel may well be up; `reason` says how. */
 export class CarrierFailed extends Error {
   constructor(readonly reason: string, message = reason, cause?: Error) { super(message, { cause }); }
 }
@@ -49,7 +52,7 @@ export interface CarrierHandler {
   onConnect(abort: (err: Error) => void): void;
   /** `fields`: name, value, name, value, … as the connector sent them. */
   onHeaders(status: number, fields: string[], resume: () => void): void;
-  /** False: the handler is full; the carrier is paused until it calls `resume`. */
+  /** False: the handler is full; its exchange is granted no more (no WINDOW) until it calls `resume`. */
   onData(chunk: Buffer): boolean;
   onComplete(): void;
   onError(err: Error): void;
@@ -57,14 +60,16 @@ export interface CarrierHandler {
 
 /** A carrier that closed during an exchange: the cause of the error its handler gets. */
 export const CARRIER_CLOSED = 'the carrier connection closed before the answer';
+/** A RESET from the connector (the backend died mid-answer): the reason of the CarrierFailed its handler gets. */
+export const CONNECTOR_RESET = 'the Cloud Connector reset the exchange';
 
 export class TunnelPool {
-  /** Free carriers, the most recently used last. */
-  readonly #idle: Carrier[] = [];
-  /** Every open carrier, free or not. */
-  readonly #all = new Set<Carrier>();
+  /** Every open carrier. */
+  readonly #carriers: Carrier[] = [];
   readonly #queue: { request: CarrierRequest; handler: CarrierHandler }[] = [];
   #dialling = 0;
+  /** Exchanges started and not over. */
+  #inFlight = 0;
   #destroyed = false;
   readonly #sweep: NodeJS.Timeout;
 
@@ -72,22 +77,23 @@ export class TunnelPool {
     private readonly session: ClientHttp2Session,
     private readonly tickets: Pick<CarrierTickets, 'request'>,
     private readonly dialTimeoutMs: number,
-    private readonly maxCarriers = TUNNEL_POOL_CARRIERS,
+    private readonly maxExchanges = TUNNEL_POOL_EXCHANGES,
+    private readonly carriers = TUNNEL_POOL_CARRIERS,
   ) {
     this.#sweep = setInterval(() => this.#closeIdle(), IDLE_MS / 3).unref();
   }
 
   /** Carriers open now. */
   get stats(): { connected: number } {
-    return { connected: this.#all.size };
+    return { connected: this.#carriers.length };
   }
 
   dispatch(request: CarrierRequest, handler: CarrierHandler): void {
     if (this.#destroyed) return handler.onError(new CarrierRefused('the tunnel closed'));
-    let carrier = this.#idle.pop();
-    // One that closed and has not said so yet ('close' comes a turn later) is passed over.
-    while (carrier !== undefined && carrier.closed) carrier = this.#idle.pop();
-    if (carrier !== undefined) return carrier.start(request, handler);
+    if (this.#inFlight < this.maxExchanges && this.#queue.length === 0) {
+      const carrier = this.#pick();
+      if (carrier !== undefined) return this.#start(carrier, request, handler);
+    }
     this.#queue.push({ request, handler });
     this.#dialForWaiting();
   }
@@ -98,7 +104,35 @@ export class TunnelPool {
     this.#destroyed = true;
     clearInterval(this.#sweep);
     for (const { handler } of this.#queue.splice(0)) handler.onError(new CarrierRefused('the tunnel closed'));
-    for (const c of this.#all) c.close();
+    for (const c of [...this.#carriers]) c.close();
+  }
+
+  /** An exchange is over: the next waiting request starts. */
+  exchangeOver(): void {
+    this.#inFlight -= 1;
+    this.#startWaiting();
+  }
+
+  #start(carrier: Carrier, request: CarrierRequest, handler: CarrierHandler): void {
+    this.#inFlight += 1;
+    carrier.start(request, handler);
+  }
+
+  #startWaiting(): void {
+    while (this.#queue.length > 0 && this.#inFlight < this.maxExchanges) {
+      const carrier = this.#pick();
+      if (carrier === undefined) return this.#dialForWaiting();
+      const { request, handler } = this.#queue.shift()!;
+      this.#start(carrier, request, handler);
+    }
+  }
+
+  /** The open carrier with the fewest exchanges; one more is dialled while there are fewer than `carriers`. */
+  #pick(): Carrier | undefined {
+    let best: Carrier | undefined;
+    for (const c of this.#carriers) if (!c.closed && (best === undefined || c.load < best.load)) best = c;
+    if (best !== undefined && this.#carriers.length + this.#dialling < this.carriers) this.#dial();
+    return best;
   }
 
   #dial(): void {
@@ -107,201 +141,241 @@ export class TunnelPool {
       this.#dialling -= 1;
       if (err || socket === undefined) {
         socket?.destroy();
-        // One waiting request learns why; the rest wait for the carriers already being dialled, or dial again.
+        // One waiting request learns why; the rest wait for a carrier being dialled, or dial again.
         this.#queue.shift()?.handler.onError(err ?? new CarrierRefused('no carrier'));
         return this.#dialForWaiting();
       }
       if (this.#destroyed) return void socket.destroy();
       const carrier = new Carrier(socket, this);
-      this.#all.add(carrier);
+      this.#carriers.push(carrier);
       socket.once('close', () => {
-        this.#all.delete(carrier);
-        const i = this.#idle.indexOf(carrier);
-        if (i >= 0) this.#idle.splice(i, 1);
+        const i = this.#carriers.indexOf(carrier);
+        if (i >= 0) this.#carriers.splice(i, 1);
         this.#dialForWaiting();
       });
-      this.release(carrier);
+      this.#startWaiting();
     });
   }
 
-  /** Requests wait that no carrier being dialled will take, and there is room: one more dial. */
+  /** Requests wait, no open carrier takes them and none is being dialled: a dial. */
   #dialForWaiting(): void {
-    if (!this.#destroyed && this.#queue.length > this.#dialling && this.#all.size + this.#dialling < this.maxCarriers) this.#dial();
-  }
-
-  /** A carrier is free: the next waiting request takes it, or it waits on top of the idle ones. */
-  release(carrier: Carrier): void {
-    if (carrier.closed) return; // its 'close' dials for whoever waits
-    const next = this.#queue.shift();
-    if (next !== undefined) return carrier.start(next.request, next.handler);
-    carrier.idleSince = performance.now();
-    this.#idle.push(carrier);
+    if (this.#destroyed || this.#queue.length === 0 || this.#dialling > 0) return;
+    if (this.#carriers.some((c) => !c.closed)) return this.#startWaiting();
+    this.#dial();
   }
 
   #closeIdle(): void {
     const limit = performance.now() - IDLE_MS;
-    // Oldest first: the stack's bottom.
-    while (this.#idle.length > 0 && this.#idle[0].idleSince <= limit) this.#idle.shift()!.close();
+    for (const c of [...this.#carriers]) if (c.load === 0 && c.idleSince <= limit) c.close();
   }
 }
 
-/** One carrier on the proxy's side: an exchange's frames out, the answer's frames in. */
+/** One request on a carrier: its frames out, the answer's frames in. */
+class Exchange {
+  /** The request body still being sent. */
+  body: IncomingMessage | null = null;
+  /** The answer's head arrived. */
+  headed = false;
+  /** Body bytes the connector still takes before it grants more. */
+  credit = WINDOW_BYTES;
+  /** Answer bytes received and not granted back; of them, handed to the handler. */
+  unacked = 0;
+  owed = 0;
+  /** The handler is full: no grant until it resumes. */
+  full = false;
+  readonly resume = () => this.carrier.resumed(this);
+  readonly onBodyData = (chunk: Buffer) => this.carrier.bodyData(this, chunk);
+  readonly onBodyEnd = () => this.carrier.bodyEnd(this);
+
+  constructor(readonly carrier: Carrier, readonly id: number, readonly handler: CarrierHandler) {}
+}
+
+/** One carrier on the proxy's side: the exchanges' frames out, their answers' frames in. */
 class Carrier implements FrameSink {
   readonly #reader = new FrameReader(this);
-  idleSince = 0;
-  #handler: CarrierHandler | undefined;
-  #body: IncomingMessage | null = null;
-  /** The request body still being sent. */
-  #sending = false;
-  /** The answer's head arrived. */
-  #headed = false;
-  /** The current exchange's resume: a handler that drains late resumes nothing of the next one. */
-  #resume: () => void = noop;
-  /** A request's frames not written yet (start() below). */
-  readonly #held: HeldFrames;
-  #flushQueued = false;
-  readonly #onBodyData = (chunk: Buffer) => {
-    this.#held.addData(chunk);
-    if (this.#held.mayWait) return this.#queueFlush();
-    if (!this.#held.flush()) this.#body?.pause();
-  };
-  readonly #onBodyEnd = () => {
-    this.#detachBody();
-    this.#held.add(endFrame());
-    this.#held.flush();
-  };
+  readonly #exchanges = new ExchangeTable<Exchange>();
+  /** The next exchange's number; frames for lower ones not open are late, and dropped. */
+  #next = 1;
+  readonly #outbox: CarrierOutbox;
+  /** When the last exchange ended (for the idle sweep). */
+  idleSince = performance.now();
 
   constructor(private readonly socket: Socket, private readonly pool: TunnelPool) {
-    this.#held = new HeldFrames(socket);
+    this.#outbox = new CarrierOutbox(socket);
     socket.on('data', (chunk: Buffer) => {
       const wrong = this.#reader.push(chunk);
       if (wrong !== undefined) this.#cut(broken(wrong));
     });
-    socket.on('drain', () => this.#body?.resume());
+    socket.on('drain', () => {
+      for (const ex of this.#exchanges.all()) if (ex.body !== null && ex.credit > 0) ex.body.resume();
+    });
     socket.on('error', () => {});
-    socket.once('close', () => {
-      this.#reader.stop();
-      const handler = this.#handler;
-      if (handler === undefined) return;
-      this.#handler = undefined;
-      this.#detachBody();
-      handler.onError(new Error(CARRIER_CLOSED));
-    });
+    socket.once('close', () => this.#failAll(new Error(CARRIER_CLOSED)));
   }
 
-  start(request: CarrierRequest, handler: CarrierHandler): void {
-    let starting = true;
-    let early: Error | undefined;
-    this.#handler = handler;
-    this.#headed = false;
-    this.#resume = () => { if (this.#handler === handler) this.socket.resume(); };
-    handler.onConnect((err) => {
-      if (this.#handler !== handler) return;
-      if (starting) early ??= err;
-      else this.#cut(err);
-    });
-    starting = false;
-    if (early !== undefined) {
-      // Aborted before anything was written: the carrier stays good for the next request.
-      this.#handler = undefined;
-      handler.onError(early);
-      return this.pool.release(this);
-    }
-    const body = request.body;
-    const head = headFrame([request.method, request.path, request.headers, body !== null]);
-    if (body === null) return void this.socket.write(head);
-    // A request with a body: its head waits for the body's first chunks and its end, at most until
-    // the end of this turn of the event loop (a small POST arrives with its head, and Node hands
-    // over its body and end a tick or two later) — so that it leaves in one write, head to END. A
-    // body that comes later follows its head, which left at the turn's end.
-    this.#held.add(head);
-    this.#queueFlush();
-    this.#body = body;
-    this.#sending = true;
-    body.on('data', this.#onBodyData);
-    body.on('end', this.#onBodyEnd);
-    body.on('error', noop);
-  }
-
-  head(payload: Buffer): void {
-    const handler = this.#handler;
-    if (handler === undefined || this.#headed) return this.#cut(broken('an answer head outside an exchange'));
-    const head = parseHead(payload);
-    if (!isAnswerHead(head)) return this.#cut(broken('an answer head that is not [status 200-599, [name, value, …]]'));
-    this.#headed = true;
-    handler.onHeaders(head[0], head[1], this.#resume);
-  }
-
-  data(chunk: Buffer): void {
-    const handler = this.#handler;
-    if (handler === undefined || !this.#headed) return this.#cut(broken('body bytes outside an answer'));
-    if (!handler.onData(chunk)) this.socket.pause();
-  }
-
-  end(): void {
-    const handler = this.#handler;
-    if (handler === undefined || !this.#headed) return this.#cut(broken('END outside an answer'));
-    // An answer before the whole request body went out (a refusal, an early error): the rest is
-    // not sent, and the carrier, which would still expect it, is closed.
-    if (this.#sending) {
-      this.#handler = undefined;
-      this.#detachBody();
-      this.socket.destroy();
-      return handler.onComplete();
-    }
-    this.#done();
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-
-  #queueFlush(): void {
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    setImmediate(Carrier.#flushHeld, this);
-  }
-
-  /** The end of the turn of a start() or a body chunk: what is still held goes (one function for every carrier, no closure each). */
-  static #flushHeld(c: Carrier): void {
-    c.#flushQueued = false;
-    if (c.closed) return;
-    if (!c.#held.flush()) c.#body?.pause();
+  /** Exchanges open on it. */
+  get load(): number {
+    return this.#exchanges.size;
   }
 
   get closed(): boolean {
     return this.socket.destroyed;
   }
 
-  /** Both bodies are over: the handler completes and the carrier is free. */
-  #done(): void {
-    const handler = this.#handler!;
-    this.#handler = undefined;
-    handler.onComplete();
-    // Paused for this answer's last chunk, maybe: the next answer must be read.
-    this.socket.resume();
-    this.pool.release(this);
+  start(request: CarrierRequest, handler: CarrierHandler): void {
+    let starting = true;
+    let early: Error | undefined;
+    const ex = new Exchange(this, this.#next++, handler);
+    this.#exchanges.add(ex);
+    handler.onConnect((err) => {
+      if (this.#exchanges.get(ex.id) !== ex) return;
+      if (starting) early ??= err;
+      else this.#abort(ex, err);
+    });
+    starting = false;
+    if (early !== undefined) {
+      // Aborted before anything was written: nothing goes out.
+      this.#over(ex);
+      return handler.onError(early);
+    }
+    const body = request.body;
+    this.#outbox.add(headFrame(ex.id, [request.method, request.path, request.headers, body !== null]));
+    if (body === null) return void this.#outbox.send();
+    // A request with a body: its head waits for the body's first chunks and its end, at most until
+    // the end of this turn of the event loop (a small POST arrives with its head, and Node hands
+    // over its body and end a tick or two later) — so that it leaves in one write, head to END. A
+    // body that comes later follows its head, which left at the turn's end.
+    this.#outbox.sendLater();
+    ex.body = body;
+    body.on('data', ex.onBodyData);
+    body.on('end', ex.onBodyEnd);
+    body.on('error', noop);
   }
 
-  #detachBody(): void {
-    const body = this.#body;
+  bodyData(ex: Exchange, chunk: Buffer): void {
+    this.#outbox.addData(ex.id, chunk);
+    ex.credit -= chunk.length;
+    this.#outbox.sendLater();
+    if (!this.#outbox.open || ex.credit <= 0) ex.body?.pause();
+  }
+
+  bodyEnd(ex: Exchange): void {
+    this.#detachBody(ex);
+    this.#outbox.add(endFrame(ex.id));
+    this.#outbox.send();
+  }
+
+  head(id: number, payload: Buffer): void {
+    const ex = this.#exchanges.get(id);
+    if (ex === undefined || ex.headed) return this.#late(id, 'an answer head outside an exchange', ex !== undefined);
+    const head = parseHead(payload);
+    if (!isAnswerHead(head)) return this.#cut(broken('an answer head that is not [status 200-599, [name, value, …]]'));
+    ex.headed = true;
+    ex.handler.onHeaders(head[0], head[1], ex.resume);
+  }
+
+  data(id: number, chunk: Buffer): void {
+    const ex = this.#exchanges.get(id);
+    if (ex === undefined || !ex.headed) return this.#late(id, 'body bytes outside an answer', ex !== undefined);
+    ex.unacked += chunk.length;
+    if (ex.unacked > WINDOW_LIMIT) return this.#cut(broken(`more than ${WINDOW_LIMIT} bytes of an answer not granted`));
+    ex.owed += chunk.length;
+    if (!ex.handler.onData(chunk)) ex.full = true;
+    else if (ex.owed >= GRANT_BYTES) this.#grant(ex);
+  }
+
+  end(id: number): void {
+    const ex = this.#exchanges.get(id);
+    if (ex === undefined || !ex.headed) return this.#late(id, 'END outside an answer', ex !== undefined);
+    // An answer before the whole request body went out (a refusal, an early error): the rest is
+    // not sent, and the connector is told to forget the exchange.
+    if (ex.body !== null) {
+      this.#detachBody(ex);
+      this.#outbox.add(resetFrame(id));
+      this.#outbox.send();
+    }
+    this.#over(ex);
+    ex.handler.onComplete();
+  }
+
+  window(id: number, bytes: number): void {
+    const ex = this.#exchanges.get(id);
+    if (ex === undefined) return this.#late(id, 'a WINDOW for no exchange', false);
+    ex.credit += bytes;
+    if (ex.body !== null && ex.credit > 0 && this.#outbox.open) ex.body.resume();
+  }
+
+  reset(id: number): void {
+    const ex = this.#exchanges.get(id);
+    if (ex === undefined) return this.#late(id, 'a RESET for no exchange', false);
+    this.#detachBody(ex);
+    this.#over(ex);
+    ex.handler.onError(new CarrierFailed(CONNECTOR_RESET));
+  }
+
+  /** The handler can take more of the answer. */
+  resumed(ex: Exchange): void {
+    ex.full = false;
+    if (ex.owed > 0) this.#grant(ex);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  #grant(ex: Exchange): void {
+    if (this.#exchanges.get(ex.id) !== ex) return; // it ended in its handler's onData
+    this.#outbox.add(windowFrame(ex.id, ex.owed));
+    ex.unacked -= ex.owed;
+    ex.owed = 0;
+    this.#outbox.send();
+  }
+
+  /** The client went away: the connector is told to forget the exchange. */
+  #abort(ex: Exchange, err: Error): void {
+    this.#detachBody(ex);
+    this.#over(ex);
+    this.#outbox.add(resetFrame(ex.id));
+    this.#outbox.send();
+    ex.handler.onError(err);
+  }
+
+  #over(ex: Exchange): void {
+    if (!this.#exchanges.delete(ex)) return;
+    if (this.#exchanges.size === 0) this.idleSince = performance.now();
+    this.pool.exchangeOver();
+  }
+
+  #detachBody(ex: Exchange): void {
+    const body = ex.body;
     if (body === null) return;
-    this.#body = null;
-    this.#sending = false;
-    body.off('data', this.#onBodyData);
-    body.off('end', this.#onBodyEnd);
+    ex.body = null;
+    body.off('data', ex.onBodyData);
+    body.off('end', ex.onBodyEnd);
     body.off('error', noop);
   }
 
-  /** Ends the exchange with `err` and closes the carrier. */
+  /** A frame for an exchange that is not open (or not in that state): one that ended is late and dropped; else the protocol broke. */
+  #late(id: number, why: string, open: boolean): void {
+    if (open || id >= this.#next) this.#cut(broken(why));
+  }
+
+  /** Closes the carrier: every exchange on it ends with `err`. */
   #cut(err: Error): void {
-    const handler = this.#handler;
-    this.#handler = undefined;
-    this.#held.clear();
     this.#reader.stop();
-    this.#detachBody();
+    this.#outbox.clear();
     this.socket.destroy();
-    handler?.onError(err);
+    this.#failAll(err);
+  }
+
+  #failAll(err: Error): void {
+    this.#reader.stop();
+    const open = this.#exchanges.all();
+    for (const ex of open) {
+      this.#detachBody(ex);
+      this.#over(ex);
+    }
+    for (const ex of open) ex.handler.onError(err);
   }
 }
 

@@ -1,14 +1,22 @@
-// The bytes on a tunnel carrier (tunnel-protocol.ts): one exchange at a time, as frames of
-//   type (1 byte) · length (4 bytes, big-endian) · payload
-// HEAD carries a head as JSON — the proxy's request `[method, path, headers, hasBody]`, the
-// connector's answer `[status, [name, value, …]]`; DATA carries body bytes as they come; END ends
-// a body. A carrier carries its next exchange once both bodies ended; either end cuts an exchange
-// by closing the carrier.
+// The bytes on a tunnel carrier (tunnel-protocol.ts): many exchanges at once, as frames of
+//   type (1 byte) · exchange (4 bytes, big-endian) · length (4 bytes, big-endian) · payload
+// The proxy opens an exchange with a HEAD, its request `[method, path, headers, hasBody]`, under
+// an exchange number higher than any before on that carrier; the connector's HEAD on it is the
+// answer, `[status, [name, value, …]]`. DATA carries body bytes as they come; END ends a body.
+// Each end may have at most WINDOW_BYTES of an exchange's body unacknowledged: the reader grants
+// more with WINDOW (payload: 4 bytes, the bytes granted) as it hands the body on, so one slow
+// client holds up its own exchange and no other. RESET drops an exchange (the client went away,
+// the backend died mid-answer, an answer came before the whole upload); frames for an exchange
+// that ended are dropped. An exchange ends once both bodies ended, or at a RESET; either end cuts
+// every exchange by closing the carrier.
 //
 // Why not HTTP/1.1 (issue 10, `npm run bench`): on HTTP/1.1 the carrier cost as much as any
 // proxy hop — undici writing and parsing on the proxy's side, Node's HTTP server on the
 // connector's — though both ends are ours and already hold the head as fields. Here a head is one
 // JSON text, and DATA is handed on in the slices it arrives in: a body is never gathered.
+// Why many exchanges on one carrier: under load the end that reads takes the frames of many
+// exchanges in one read, where a carrier per exchange cost a read per request on each side, and
+// a socket each (`npm run bench`: CPU per request of both hops 0.64-0.74× of one exchange per carrier).
 //
 // Every byte read or written here is reported to buffer-reclaim.ts, which frees the dead read
 // buffers of a streamed body as it goes.
@@ -19,46 +27,62 @@ import type { Socket } from 'node:net';
 import { carrierBytesMoved } from './buffer-reclaim.js';
 import { TUNNEL_MAX_HEADER_LIST_SIZE } from './header-limits.js';
 
-export const enum FrameType { Head = 1, Data = 2, End = 3 }
+export const enum FrameType { Head = 1, Data = 2, End = 3, Window = 4, Reset = 5 }
 
-const PREFIX = 5;
+const PREFIX = 9;
 /** The largest HEAD payload either end accepts: any head the HTTP/1 side and the tunnel take (header-limits.ts). */
 export const MAX_HEAD_BYTES = TUNNEL_MAX_HEADER_LIST_SIZE;
+/** Body bytes of one exchange, one way, a sender may have unacknowledged. */
+export const WINDOW_BYTES = 256 * 1024;
+/** A reader grants once this much was handed on (a small body never needs a WINDOW). */
+export const GRANT_BYTES = WINDOW_BYTES / 4;
+/**
+ * Unacknowledged bytes past which a reader calls the sender broken. A sender stops once its credit
+ * is spent, but the chunk that spent it goes whole (a socket read, at most 64 KiB).
+ */
+export const WINDOW_LIMIT = 4 * WINDOW_BYTES;
 
-const END_FRAME = Buffer.from([FrameType.End, 0, 0, 0, 0]);
+function prefixed(type: FrameType, exchange: number, length: number, size = PREFIX): Buffer {
+  const frame = Buffer.allocUnsafe(size);
+  frame[0] = type;
+  frame.writeUInt32BE(exchange, 1);
+  frame.writeUInt32BE(length, 5);
+  return frame;
+}
 
 /** A HEAD frame with `head` as its JSON payload. */
-export function headFrame(head: unknown): Buffer {
+export function headFrame(exchange: number, head: unknown): Buffer {
   const json = JSON.stringify(head);
   const length = Buffer.byteLength(json);
-  const frame = Buffer.allocUnsafe(PREFIX + length);
-  frame[0] = FrameType.Head;
-  frame.writeUInt32BE(length, 1);
+  const frame = prefixed(FrameType.Head, exchange, length, PREFIX + length);
   frame.write(json, PREFIX);
   return frame;
 }
 
 /** The prefix of a DATA frame of `length` bytes (the chunk itself follows, uncopied). */
-export function dataPrefix(length: number): Buffer {
-  const prefix = Buffer.allocUnsafe(PREFIX);
-  prefix[0] = FrameType.Data;
-  prefix.writeUInt32BE(length, 1);
-  return prefix;
+export function dataPrefix(exchange: number, length: number): Buffer {
+  return prefixed(FrameType.Data, exchange, length);
 }
 
-export function endFrame(): Buffer {
-  return END_FRAME;
+export function endFrame(exchange: number): Buffer {
+  return prefixed(FrameType.End, exchange, 0);
 }
 
-/** Writes `parts` as one write: copied into one Buffer up to `copyUpTo` bytes, else corked into one writev. */
-export function writeFrames(socket: Socket, parts: Buffer[], copyUpTo = 16 * 1024): boolean {
-  if (parts.length === 1) {
-    carrierBytesMoved(parts[0].length);
-    return socket.write(parts[0]);
-  }
-  let total = 0;
-  for (const p of parts) total += p.length;
+export function resetFrame(exchange: number): Buffer {
+  return prefixed(FrameType.Reset, exchange, 0);
+}
+
+/** A WINDOW frame granting `bytes` more of the exchange's body. */
+export function windowFrame(exchange: number, bytes: number): Buffer {
+  const frame = prefixed(FrameType.Window, exchange, 4, PREFIX + 4);
+  frame.writeUInt32BE(bytes, PREFIX);
+  return frame;
+}
+
+/** Writes `parts` (`total` bytes) as one write: copied into one Buffer up to `copyUpTo` bytes, else corked into one writev. */
+export function writeFrames(socket: Socket, parts: Buffer[], total: number, copyUpTo = 16 * 1024): boolean {
   carrierBytesMoved(total);
+  if (parts.length === 1) return socket.write(parts[0]);
   if (total <= copyUpTo) return socket.write(Buffer.concat(parts, total));
   socket.cork();
   let ok = true;
@@ -67,45 +91,70 @@ export function writeFrames(socket: Socket, parts: Buffer[], copyUpTo = 16 * 102
   return ok;
 }
 
-/** Body bytes (with the head) a carrier holds back so that they leave in one write (HeldFrames). */
+/** Bytes a carrier's outbox holds back at most: more leave at once. */
 export const HOLD_BYTES = 16 * 1024;
 
 /**
- * A carrier's frames not written yet, so that an exchange's head, small body and END leave in one
- * write: the connector's answer until the end of its tick (carrier-server.ts), a request with a
- * body until the end of its turn (tunnel-pool.ts). One per carrier: it carries one exchange at a time.
+ * A carrier's frames on their way out, every exchange's: what send() finds leaves in one write,
+ * and sendSoon() and sendLater() let the frames of an exchange (and of others) gather for a
+ * moment first, so that a small answer or request leaves in one write, head to END. More than
+ * HOLD_BYTES leave at once. One per carrier.
+ *
+ * Not a batch per turn of the event loop, which would share one write among more exchanges: when
+ * the tunnel was HTTP/2, whose nghttp2 writes so, the two processes took turns on the cores; and
+ * writing the first frames of a turn at once and the rest at its end measured no less CPU here
+ * (bench, 2 pairs) and a higher p50 at one connection (0.71-0.99× undici against 0.61-0.63×).
  */
-export class HeldFrames {
+export class CarrierOutbox {
   #parts: Buffer[] = [];
-  /** Head and body bytes held (END is not counted). */
   #bytes = 0;
+  #laterQueued = false;
+  #soonQueued = false;
 
   constructor(private readonly socket: Socket) {}
 
-  /** A HEAD frame, or END. */
+  /** A frame (HEAD, END, WINDOW, RESET). */
   add(frame: Buffer): void {
     this.#parts.push(frame);
-    if (frame !== END_FRAME) this.#bytes += frame.length;
+    this.#bytes += frame.length;
   }
 
   /** A DATA frame around `chunk` (not copied). */
-  addData(chunk: Buffer): void {
-    this.#parts.push(dataPrefix(chunk.length), chunk);
-    this.#bytes += chunk.length;
+  addData(exchange: number, chunk: Buffer): void {
+    this.#parts.push(dataPrefix(exchange, chunk.length), chunk);
+    this.#bytes += PREFIX + chunk.length;
   }
 
-  /** Whether what is held may wait longer: at most HOLD_BYTES, and the socket wants no 'drain'. */
-  get mayWait(): boolean {
-    return this.#bytes <= HOLD_BYTES && !this.socket.writableNeedDrain;
+  /** Whether the socket takes more without a 'drain'. */
+  get open(): boolean {
+    return !this.socket.writableNeedDrain;
   }
 
-  /** Writes what is held, as one write; false when the socket wants a 'drain'. */
-  flush(): boolean {
+  /** What is held leaves now, as one write. False: the socket wants a 'drain'. */
+  send(): boolean {
+    if (this.#parts.length === 0) return this.open;
     const parts = this.#parts;
-    if (parts.length === 0) return !this.socket.writableNeedDrain;
+    const total = this.#bytes;
     this.#parts = [];
     this.#bytes = 0;
-    return writeFrames(this.socket, parts);
+    if (this.socket.destroyed) return false;
+    return writeFrames(this.socket, parts, total);
+  }
+
+  /** As send(), at the end of this tick (the connector: a backend's last chunk and its end come from one read). */
+  sendSoon(): void {
+    if (this.#bytes > HOLD_BYTES) return void this.send();
+    if (this.#soonQueued) return;
+    this.#soonQueued = true;
+    process.nextTick(CarrierOutbox.#soon, this);
+  }
+
+  /** As send(), at the end of this turn of the event loop, or with an earlier send() (a request head waits for its body). */
+  sendLater(): void {
+    if (this.#bytes > HOLD_BYTES) return void this.send();
+    if (this.#laterQueued) return;
+    this.#laterQueued = true;
+    setImmediate(CarrierOutbox.#later, this);
   }
 
   /** Drops what is held (the carrier is being closed). */
@@ -113,14 +162,80 @@ export class HeldFrames {
     this.#parts = [];
     this.#bytes = 0;
   }
+
+  /** One function for every carrier, no closure each. */
+  static #soon(o: CarrierOutbox): void {
+    o.#soonQueued = false;
+    o.send();
+  }
+
+  static #later(o: CarrierOutbox): void {
+    o.#laterQueued = false;
+    o.send();
+  }
+}
+
+/**
+ * A carrier's open exchanges by number: an array indexed by the number's low bits, grown when two
+ * open exchanges would share a slot. Not a Map: V8 keeps a Map's replaced hash tables linked to
+ * their successors, and under load that chain kept every exchange (and the requests it points to)
+ * alive through minor GCs into the old generation — the proxy's heap grew by ~20 MB/s to 85 MB
+ * before a major GC (`--trace-gc`, the bench's small-GET rounds).
+ */
+export class ExchangeTable<T extends { readonly id: number }> {
+  #slots: (T | undefined)[] = new Array<T | undefined>(64).fill(undefined);
+  #mask = 63;
+  size = 0;
+
+  get(id: number): T | undefined {
+    const ex = this.#slots[id & this.#mask];
+    return ex !== undefined && ex.id === id ? ex : undefined;
+  }
+
+  add(ex: T): void {
+    while (this.#slots[ex.id & this.#mask] !== undefined) this.#grow();
+    this.#slots[ex.id & this.#mask] = ex;
+    this.size += 1;
+  }
+
+  /** Removes `ex` if it is open; whether it was. */
+  delete(ex: T): boolean {
+    const i = ex.id & this.#mask;
+    if (this.#slots[i] !== ex) return false;
+    this.#slots[i] = undefined;
+    this.size -= 1;
+    return true;
+  }
+
+  /** The open exchanges, as a list of their own (the caller may end them while going through it). */
+  all(): T[] {
+    const out: T[] = [];
+    for (const ex of this.#slots) if (ex !== undefined) out.push(ex);
+    return out;
+  }
+
+  clear(): void {
+    this.#slots.fill(undefined);
+    this.size = 0;
+  }
+
+  #grow(): void {
+    const old = this.#slots;
+    this.#mask = this.#mask * 2 + 1;
+    this.#slots = new Array<T | undefined>(this.#mask + 1).fill(undefined);
+    for (const ex of old) if (ex !== undefined) this.#slots[ex.id & this.#mask] = ex;
+  }
 }
 
 export interface FrameSink {
   /** A whole HEAD payload. */
-  head(payload: Buffer): void;
+  head(exchange: number, payload: Buffer): void;
   /** Part of a DATA payload, as it arrived. */
-  data(chunk: Buffer): void;
-  end(): void;
+  data(exchange: number, chunk: Buffer): void;
+  end(exchange: number): void;
+  /** The peer took `bytes` more of what this end sent on the exchange. */
+  window(exchange: number, bytes: number): void;
+  reset(exchange: number): void;
 }
 
 /**
@@ -132,9 +247,11 @@ export class FrameReader {
   #prefix = Buffer.alloc(PREFIX);
   #prefixHave = 0;
   #type = 0;
+  #exchange = 0;
   /** Payload bytes of the current frame still to come; -1 while its prefix is. */
   #remaining = -1;
-  #head: Buffer[] = [];
+  /** The payload so far of a HEAD or WINDOW. */
+  #gathered: Buffer[] = [];
   #stopped = false;
 
   constructor(private readonly sink: FrameSink) {}
@@ -163,7 +280,8 @@ export class FrameReader {
         if (source !== undefined) at += PREFIX;
         this.#prefixHave = 0;
         this.#type = p[o];
-        const length = p.readUInt32BE(o + 1);
+        this.#exchange = p.readUInt32BE(o + 1);
+        const length = p.readUInt32BE(o + 5);
         const wrong = this.#begin(length);
         if (wrong !== undefined) return this.#fail(wrong);
         if (this.#stopped) return undefined;
@@ -173,8 +291,8 @@ export class FrameReader {
       const part = take === chunk.length ? chunk : chunk.subarray(at, at + take);
       at += take;
       this.#remaining -= take;
-      if (this.#type === FrameType.Data) this.sink.data(part);
-      else this.#head.push(part);
+      if (this.#type === FrameType.Data) this.sink.data(this.#exchange, part);
+      else this.#gathered.push(part);
       if (this.#remaining === 0) this.#complete();
     }
     return undefined;
@@ -182,6 +300,7 @@ export class FrameReader {
 
   /** A frame's prefix was read: whether it is one, and the frames without payload delivered. */
   #begin(length: number): string | undefined {
+    if (this.#exchange === 0) return 'a frame for exchange 0';
     switch (this.#type) {
       case FrameType.Head:
         if (length > MAX_HEAD_BYTES) return `a head of ${length} bytes (at most ${MAX_HEAD_BYTES})`;
@@ -189,10 +308,14 @@ export class FrameReader {
       case FrameType.Data:
         break;
       case FrameType.End:
-        if (length !== 0) return `an END frame with ${length} bytes of payload`;
+      case FrameType.Reset:
+        if (length !== 0) return `${this.#type === FrameType.End ? 'an END' : 'a RESET'} frame with ${length} bytes of payload`;
+        break;
+      case FrameType.Window:
+        if (length !== 4) return `a WINDOW frame with ${length} bytes of payload (it has 4)`;
         break;
       default:
-        return `frame type ${this.#type} is not one of HEAD, DATA, END`;
+        return `frame type ${this.#type} is not one of HEAD, DATA, END, WINDOW, RESET`;
     }
     this.#remaining = length;
     if (length === 0) this.#complete();
@@ -201,12 +324,23 @@ export class FrameReader {
 
   #complete(): void {
     this.#remaining = -1;
-    if (this.#type === FrameType.Head) {
-      const parts = this.#head;
-      this.#head = [];
-      this.sink.head(parts.length === 1 ? parts[0] : Buffer.concat(parts));
-    } else if (this.#type === FrameType.End) {
-      this.sink.end();
+    const exchange = this.#exchange;
+    switch (this.#type) {
+      case FrameType.Head:
+      case FrameType.Window: {
+        const parts = this.#gathered;
+        this.#gathered = [];
+        const payload = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+        if (this.#type === FrameType.Head) this.sink.head(exchange, payload);
+        else this.sink.window(exchange, payload.readUInt32BE(0));
+        break;
+      }
+      case FrameType.End:
+        this.sink.end(exchange);
+        break;
+      case FrameType.Reset:
+        this.sink.reset(exchange);
+        break;
     }
   }
 

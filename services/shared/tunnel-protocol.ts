@@ -73,8 +73,8 @@ function decodeDecision(value: string): ConnectorDecision | undefined {
  * authenticated tunnel, so a carrier belongs to the tunnel that asked for it and to no other.
  */
 export const CARRIER_DIAL_PATH = '/scc-sim/carrier';
-/** /2: frames (carrier-frames.ts); /1 was HTTP/1.1, which a /2 proxy does not take. */
-export const CARRIER_UPGRADE = 'scc-sim-carrier/2';
+/** /3: frames of many exchanges (carrier-frames.ts); /2 carried one exchange at a time, /1 was HTTP/1.1: a /3 proxy takes neither. */
+export const CARRIER_UPGRADE = 'scc-sim-carrier/3';
 export const CARRIER_TICKET_HEADER = 'x-scc-sim-carrier-ticket';
 
 /** Flow-control windows large enough that a single stream is not throttled by window updates. */
