@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import net from 'node:net';
 import { once } from 'node:events';
 import { serveCarrier, type TunnelRequest, type TunnelResponse } from '../services/connector/carrier-server.js';
-import { FrameReader, GRANT_BYTES, WINDOW_BYTES, WINDOW_LIMIT, dataPrefix, endFrame, headFrame, parseHead, resetFrame, windowFrame } from '../services/shared/carrier-frames.js';
+import { EXCHANGE_SLOTS, FrameReader, GRANT_BYTES, WINDOW_BYTES, WINDOW_LIMIT, dataPrefix, endFrame, headFrame, parseHead, resetFrame, windowFrame } from '../services/shared/carrier-frames.js';
 import { captureLog } from './helpers/log-capture.js';
 import { beforeDeadline } from './helpers/deadline.js';
 
@@ -245,6 +245,7 @@ const BROKEN: [string, Buffer, RegExp][] = [
   ['body bytes for a request without one', Buffer.concat([get(1, '/'), dataPrefix(1, 1), Buffer.from('x')]), /body bytes outside a request body/],
   ['a head for an exchange that is not new', Buffer.concat([headFrame(2, ['POST', '/', {}, true]), get(1, '/')]), /a request head for exchange 1, which is not a new one/],
   ['a WINDOW for an exchange never opened', windowFrame(3, 10), /a WINDOW for no exchange/],
+  ['a head whose slot an open exchange has', Buffer.concat([headFrame(1, ['POST', '/', {}, true]), get(1 + EXCHANGE_SLOTS, '/')]), /a request head for exchange 1025, whose slot an open exchange has/],
   ['more body than was granted', Buffer.concat([headFrame(1, ['POST', '/', {}, true]), dataPrefix(1, WINDOW_LIMIT + 1), Buffer.alloc(WINDOW_LIMIT + 1)]), new RegExp(`more than ${WINDOW_LIMIT} bytes of a body not granted`)],
 ];
 

@@ -15,7 +15,7 @@ import type { ClientHttp2Session } from 'node:http2';
 import { serveCarrier, type TunnelRequest, type TunnelResponse } from '../services/connector/carrier-server.js';
 import { silentLogger } from '../services/shared/logger.js';
 import { CARRIER_CLOSED, CONNECTOR_RESET, CarrierFailed, CarrierRefused, TunnelPool, type CarrierHandler } from '../services/proxy/tunnel-pool.js';
-import { WINDOW_BYTES } from '../services/shared/carrier-frames.js';
+import { EXCHANGE_SLOTS, WINDOW_BYTES } from '../services/shared/carrier-frames.js';
 import { beforeDeadline } from './helpers/deadline.js';
 
 type Outcome = { status?: number; body: string; error?: Error };
@@ -42,7 +42,7 @@ async function world(t: Test, handler: (req: TunnelRequest, res: TunnelResponse)
       socket.write = ((chunk: Buffer) => { dialer.writes += 1; return write(chunk); }) as typeof socket.write;
     },
   };
-  return { dialer, connectorSide, pool: (max: number) => { const p = new TunnelPool({} as ClientHttp2Session, dialer, 1000, max); t.teardown(() => p.destroy()); return p; } };
+  return { dialer, connectorSide, pool: (max: number, lastExchange?: number) => { const p = new TunnelPool({} as ClientHttp2Session, dialer, 1000, max, 1, lastExchange); t.teardown(() => p.destroy()); return p; } };
 }
 
 /** Sends GET `path` (or POST with `body`) on the pool; resolves with what the handler got. */
@@ -193,6 +193,43 @@ t.test('an answer the connector cuts mid-body fails that exchange only, with a C
   t.same([refused.status, refused.body, refused.error], [403, 'no', undefined], 'the answer before the upload ended');
   t.equal((await get(pool, '/next')).body, 'answer /next');
   t.equal(w.dialer.dials, 1, 'one carrier throughout');
+});
+
+t.test('a number whose slot an open exchange has is skipped: one exchange stays open while more than a table of others pass', async (t) => {
+  let release: (() => void) | undefined;
+  const w = await world(t, (req, res) => {
+    if (req.url === '/long') { release = () => res.end('long done'); return; }
+    res.end(`answer ${req.url}`);
+  });
+  const pool = w.pool(8);
+  const long = get(pool, '/long');
+  let served = 0;
+  for (let i = 0; i < EXCHANGE_SLOTS + 100; i++) if ((await get(pool, `/n${i}`)).body === `answer /n${i}`) served += 1;
+  t.equal(served, EXCHANGE_SLOTS + 100, 'every request answered (the connector closes a carrier whose numbers collide)');
+  release!();
+  t.equal((await long).body, 'long done', 'the long exchange, open throughout, ends well');
+  t.equal(w.dialer.dials, 1, 'on one carrier');
+});
+
+t.test('a carrier whose exchange numbers are used up takes no new exchange, and closes once its last one ends', async (t) => {
+  let release: (() => void) | undefined;
+  const w = await world(t, (req, res) => {
+    if (req.url === '/long') { release = () => res.end('long done'); return; }
+    res.end(`answer ${req.url}`);
+  });
+  const pool = w.pool(8, 3);
+  t.equal((await get(pool, '/1')).body, 'answer /1');
+  t.equal((await get(pool, '/2')).body, 'answer /2');
+  const long = get(pool, '/long'); // exchange 3, the last one of the first carrier
+  await beforeDeadline(new Promise<void>((r) => { const check = () => (release ? r() : setImmediate(check)); check(); }), 10_000, 'the long request at the connector');
+  t.equal((await get(pool, '/4')).body, 'answer /4', 'the next request on a new carrier');
+  t.equal(w.dialer.dials, 2);
+  t.equal(pool.stats.connected, 2, 'the first carrier stays while its last exchange is open');
+  const firstClosed = once(w.connectorSide[0], 'close');
+  release!();
+  t.equal((await long).body, 'long done');
+  await beforeDeadline(firstClosed, 10_000, 'the used-up carrier closes');
+  t.equal(pool.stats.connected, 1);
 });
 
 /** The connector's side reads the whole body and answers with it. */

@@ -161,9 +161,6 @@ class Exchange {
   }
 }
 
-/** The most exchanges one carrier carries at once (the proxy sends at most TUNNEL_POOL_EXCHANGES per tunnel). */
-const MAX_EXCHANGES = 4096;
-
 /** One carrier: its frames in, the request handler's answers out, many exchanges at once. */
 class CarrierConnection implements FrameSink {
   readonly #reader = new FrameReader(this);
@@ -200,7 +197,7 @@ class CarrierConnection implements FrameSink {
 
   head(exchange: number, payload: Buffer): void {
     if (exchange <= this.#last) return this.#refuse(`a request head for exchange ${exchange}, which is not a new one`);
-    if (this.#exchanges.size >= MAX_EXCHANGES) return this.#refuse(`more than ${MAX_EXCHANGES} exchanges at once`);
+    if (!this.#exchanges.free(exchange)) return this.#refuse(`a request head for exchange ${exchange}, whose slot an open exchange has (EXCHANGE_SLOTS)`);
     const head = parseHead(payload);
     if (!isRequestHead(head)) return this.#refuse('a request head that is not [method, path, headers, hasBody]');
     this.#last = exchange;

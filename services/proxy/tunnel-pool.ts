@@ -15,7 +15,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { ClientHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
-import { CarrierOutbox, ExchangeTable, FrameReader, GRANT_BYTES, WINDOW_BYTES, WINDOW_LIMIT, endFrame, headFrame, parseHead, resetFrame, windowFrame, type FrameSink } from '../shared/carrier-frames.js';
+import { CarrierOutbox, EXCHANGE_SLOTS, ExchangeTable, FrameReader, LAST_EXCHANGE, GRANT_BYTES, WINDOW_BYTES, WINDOW_LIMIT, endFrame, headFrame, parseHead, resetFrame, windowFrame, type FrameSink } from '../shared/carrier-frames.js';
 import { h2ErrorName } from '../shared/tunnel-protocol.js';
 import type { CarrierTickets } from './carrier-tickets.js';
 
@@ -72,14 +72,19 @@ export class TunnelPool {
   #inFlight = 0;
   #destroyed = false;
   readonly #sweep: NodeJS.Timeout;
+  readonly maxExchanges: number;
 
   constructor(
     private readonly session: ClientHttp2Session,
     private readonly tickets: Pick<CarrierTickets, 'request'>,
     private readonly dialTimeoutMs: number,
-    private readonly maxExchanges = TUNNEL_POOL_EXCHANGES,
+    maxExchanges = TUNNEL_POOL_EXCHANGES,
     private readonly carriers = TUNNEL_POOL_CARRIERS,
+    /** The highest exchange number a carrier takes (tests make it small). */
+    private readonly lastExchange = LAST_EXCHANGE,
   ) {
+    // At most half a carrier's slots open: a free number is never far (Carrier.start).
+    this.maxExchanges = Math.min(maxExchanges, EXCHANGE_SLOTS / 2);
     this.#sweep = setInterval(() => this.#closeIdle(), IDLE_MS / 3).unref();
   }
 
@@ -130,8 +135,8 @@ export class TunnelPool {
   /** The open carrier with the fewest exchanges; one more is dialled while there are fewer than `carriers`. */
   #pick(): Carrier | undefined {
     let best: Carrier | undefined;
-    for (const c of this.#carriers) if (!c.closed && (best === undefined || c.load < best.load)) best = c;
-    if (best !== undefined && this.#carriers.length + this.#dialling < this.carriers) this.#dial();
+    for (const c of this.#carriers) if (c.usable && (best === undefined || c.load < best.load)) best = c;
+    if (best !== undefined && this.#usable() + this.#dialling < this.carriers) this.#dial();
     return best;
   }
 
@@ -146,7 +151,7 @@ export class TunnelPool {
         return this.#dialForWaiting();
       }
       if (this.#destroyed) return void socket.destroy();
-      const carrier = new Carrier(socket, this);
+      const carrier = new Carrier(socket, this, this.lastExchange);
       this.#carriers.push(carrier);
       socket.once('close', () => {
         const i = this.#carriers.indexOf(carrier);
@@ -160,8 +165,15 @@ export class TunnelPool {
   /** Requests wait, no open carrier takes them and none is being dialled: a dial. */
   #dialForWaiting(): void {
     if (this.#destroyed || this.#queue.length === 0 || this.#dialling > 0) return;
-    if (this.#carriers.some((c) => !c.closed)) return this.#startWaiting();
+    if (this.#usable() > 0) return this.#startWaiting();
     this.#dial();
+  }
+
+  /** Open carriers that take new exchanges. */
+  #usable(): number {
+    let n = 0;
+    for (const c of this.#carriers) if (c.usable) n += 1;
+    return n;
   }
 
   #closeIdle(): void {
@@ -200,7 +212,7 @@ class Carrier implements FrameSink {
   /** When the last exchange ended (for the idle sweep). */
   idleSince = performance.now();
 
-  constructor(private readonly socket: Socket, private readonly pool: TunnelPool) {
+  constructor(private readonly socket: Socket, private readonly pool: TunnelPool, private readonly lastExchange: number) {
     this.#outbox = new CarrierOutbox(socket);
     socket.on('data', (chunk: Buffer) => {
       const wrong = this.#reader.push(chunk);
@@ -222,9 +234,16 @@ class Carrier implements FrameSink {
     return this.socket.destroyed;
   }
 
+  /** Open, and its exchange numbers not used up (one that used them up closes once its last exchange ends). */
+  get usable(): boolean {
+    return !this.socket.destroyed && this.#next <= this.lastExchange;
+  }
+
   start(request: CarrierRequest, handler: CarrierHandler): void {
     let starting = true;
     let early: Error | undefined;
+    // The next number whose slot is free (ExchangeTable): at most half the slots are open.
+    while (!this.#exchanges.free(this.#next)) this.#next += 1;
     const ex = new Exchange(this, this.#next++, handler);
     this.#exchanges.add(ex);
     handler.onConnect((err) => {
@@ -342,7 +361,10 @@ class Carrier implements FrameSink {
 
   #over(ex: Exchange): void {
     if (!this.#exchanges.delete(ex)) return;
-    if (this.#exchanges.size === 0) this.idleSince = performance.now();
+    if (this.#exchanges.size === 0) {
+      this.idleSince = performance.now();
+      if (this.#next > this.lastExchange) this.socket.destroy();
+    }
     this.pool.exchangeOver();
   }
 

@@ -176,31 +176,50 @@ export class CarrierOutbox {
 }
 
 /**
- * A carrier's open exchanges by number: an array indexed by the number's low bits, grown when two
- * open exchanges would share a slot. Not a Map: V8 keeps a Map's replaced hash tables linked to
- * their successors, and under load that chain kept every exchange (and the requests it points to)
- * alive through minor GCs into the old generation — the proxy's heap grew by ~20 MB/s to 85 MB
- * before a major GC (`--trace-gc`, the bench's small-GET rounds).
+ * Slots of an ExchangeTable. The proxy never has two exchanges open on a carrier whose numbers are
+ * equal modulo EXCHANGE_SLOTS (it skips a number whose slot is taken): a HEAD that breaks this
+ * rule breaks the protocol. At most half the slots are open at once (TUNNEL_POOL_EXCHANGES).
+ */
+export const EXCHANGE_SLOTS = 1024;
+/**
+ * The highest exchange number a carrier starts with: one that reached it takes no new exchange (the
+ * proxy dials another). Below 2^32 by EXCHANGE_SLOTS, as a number may be skipped up to that many.
+ */
+export const LAST_EXCHANGE = 0xffff_ffff - EXCHANGE_SLOTS;
+
+/**
+ * A carrier's open exchanges by number: a fixed array indexed by the number modulo
+ * EXCHANGE_SLOTS. Not a Map: with a Map of open exchanges the proxy's heap grew by 10-30 MB/s
+ * between major GCs under load, and its peak RSS passed 160 MB (README, "Measured 2026-12-08
+ * (later)"): V8 links a Map's replaced hash table to its successor, and a replaced table in the old
+ * generation kept its successor and its entries alive through minor GCs.
  */
 export class ExchangeTable<T extends { readonly id: number }> {
-  #slots: (T | undefined)[] = new Array<T | undefined>(64).fill(undefined);
-  #mask = 63;
+  readonly #slots: (T | undefined)[] = new Array<T | undefined>(EXCHANGE_SLOTS).fill(undefined);
   size = 0;
 
   get(id: number): T | undefined {
-    const ex = this.#slots[id & this.#mask];
+    const ex = this.#slots[id % EXCHANGE_SLOTS];
     return ex !== undefined && ex.id === id ? ex : undefined;
   }
 
-  add(ex: T): void {
-    while (this.#slots[ex.id & this.#mask] !== undefined) this.#grow();
-    this.#slots[ex.id & this.#mask] = ex;
+  /** Whether an exchange numbered `id` may open: its slot is free. */
+  free(id: number): boolean {
+    return this.#slots[id % EXCHANGE_SLOTS] === undefined;
+  }
+
+  /** Adds `ex`; false when its slot is taken (nothing changed then). */
+  add(ex: T): boolean {
+    const i = ex.id % EXCHANGE_SLOTS;
+    if (this.#slots[i] !== undefined) return false;
+    this.#slots[i] = ex;
     this.size += 1;
+    return true;
   }
 
   /** Removes `ex` if it is open; whether it was. */
   delete(ex: T): boolean {
-    const i = ex.id & this.#mask;
+    const i = ex.id % EXCHANGE_SLOTS;
     if (this.#slots[i] !== ex) return false;
     this.#slots[i] = undefined;
     this.size -= 1;
@@ -210,20 +229,13 @@ export class ExchangeTable<T extends { readonly id: number }> {
   /** The open exchanges, as a list of their own (the caller may end them while going through it). */
   all(): T[] {
     const out: T[] = [];
-    for (const ex of this.#slots) if (ex !== undefined) out.push(ex);
+    if (this.size > 0) for (const ex of this.#slots) if (ex !== undefined) out.push(ex);
     return out;
   }
 
   clear(): void {
     this.#slots.fill(undefined);
     this.size = 0;
-  }
-
-  #grow(): void {
-    const old = this.#slots;
-    this.#mask = this.#mask * 2 + 1;
-    this.#slots = new Array<T | undefined>(this.#mask + 1).fill(undefined);
-    for (const ex of old) if (ex !== undefined) this.#slots[ex.id & this.#mask] = ex;
   }
 }
 
