@@ -195,38 +195,45 @@ t.test('an answer the connector cuts mid-body fails that exchange only, with a C
   t.equal(w.dialer.dials, 1, 'one carrier throughout');
 });
 
-t.test('a number whose slot an open exchange has is skipped: one exchange stays open while more than a table of others pass', async (t) => {
+/** A world whose connector holds /long open until release() and answers everything else at once. */
+async function longWorld(t: Test) {
   let release: (() => void) | undefined;
   const w = await world(t, (req, res) => {
     if (req.url === '/long') { release = () => res.end('long done'); return; }
     res.end(`answer ${req.url}`);
   });
+  return {
+    ...w,
+    /** Resolves once /long reached the connector. */
+    arrived: () => beforeDeadline(new Promise<void>((r) => { const check = () => (release ? r() : setImmediate(check)); check(); }), 10_000, 'the long request at the connector'),
+    release: () => release!(),
+  };
+}
+
+t.test('a number whose slot an open exchange has is skipped: one exchange stays open while more than a table of others pass', async (t) => {
+  const w = await longWorld(t);
   const pool = w.pool(8);
   const long = get(pool, '/long');
   let served = 0;
   for (let i = 0; i < EXCHANGE_SLOTS + 100; i++) if ((await get(pool, `/n${i}`)).body === `answer /n${i}`) served += 1;
   t.equal(served, EXCHANGE_SLOTS + 100, 'every request answered (the connector closes a carrier whose numbers collide)');
-  release!();
+  w.release();
   t.equal((await long).body, 'long done', 'the long exchange, open throughout, ends well');
   t.equal(w.dialer.dials, 1, 'on one carrier');
 });
 
 t.test('a carrier whose exchange numbers are used up takes no new exchange, and closes once its last one ends', async (t) => {
-  let release: (() => void) | undefined;
-  const w = await world(t, (req, res) => {
-    if (req.url === '/long') { release = () => res.end('long done'); return; }
-    res.end(`answer ${req.url}`);
-  });
+  const w = await longWorld(t);
   const pool = w.pool(8, 3);
   t.equal((await get(pool, '/1')).body, 'answer /1');
   t.equal((await get(pool, '/2')).body, 'answer /2');
   const long = get(pool, '/long'); // exchange 3, the last one of the first carrier
-  await beforeDeadline(new Promise<void>((r) => { const check = () => (release ? r() : setImmediate(check)); check(); }), 10_000, 'the long request at the connector');
+  await w.arrived();
   t.equal((await get(pool, '/4')).body, 'answer /4', 'the next request on a new carrier');
   t.equal(w.dialer.dials, 2);
   t.equal(pool.stats.connected, 2, 'the first carrier stays while its last exchange is open');
   const firstClosed = once(w.connectorSide[0], 'close');
-  release!();
+  w.release();
   t.equal((await long).body, 'long done');
   await beforeDeadline(firstClosed, 10_000, 'the used-up carrier closes');
   t.equal(pool.stats.connected, 1);
