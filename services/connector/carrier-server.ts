@@ -157,7 +157,9 @@ class Exchange {
   /** The body wants more. */
   read(): void {
     this.full = false;
-    if (this.owed > 0) this.carrier.grant(this);
+    // Only from GRANT_BYTES (as in data()): a small body needs no WINDOW, and a sender out of
+    // credit has WINDOW_BYTES unacknowledged, so it is always granted.
+    if (this.owed >= GRANT_BYTES) this.carrier.grant(this);
   }
 }
 

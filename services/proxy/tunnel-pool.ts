@@ -335,7 +335,8 @@ class Carrier implements FrameSink {
   /** The handler can take more of the answer. */
   resumed(ex: Exchange): void {
     ex.full = false;
-    if (ex.owed > 0) this.#grant(ex);
+    // From GRANT_BYTES only, as in data(): a connector out of credit has WINDOW_BYTES unacknowledged.
+    if (ex.owed >= GRANT_BYTES) this.#grant(ex);
   }
 
   close(): void {
