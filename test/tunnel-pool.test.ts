@@ -42,7 +42,7 @@ async function world(t: Test, handler: (req: TunnelRequest, res: TunnelResponse)
       socket.write = ((chunk: Buffer) => { dialer.writes += 1; return write(chunk); }) as typeof socket.write;
     },
   };
-  return { dialer, connectorSide, pool: (max: number, lastExchange?: number) => { const p = new TunnelPool({} as ClientHttp2Session, dialer, 1000, max, 1, lastExchange); t.teardown(() => p.destroy()); return p; } };
+  return { dialer, connectorSide, pool: (max: number, lastExchange?: number) => { const p = new TunnelPool({} as ClientHttp2Session, dialer, 1000, max, lastExchange); t.teardown(() => p.destroy()); return p; } };
 }
 
 /** Sends GET `path` (or POST with `body`) on the pool; resolves with what the handler got. */

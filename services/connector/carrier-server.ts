@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { validateHeaderName, validateHeaderValue, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { CarrierOutbox, ExchangeTable, FrameReader, GRANT_BYTES, WINDOW_BYTES, WINDOW_LIMIT, endFrame, headFrame, parseHead, resetFrame, windowFrame, type FrameSink } from '../shared/carrier-frames.js';
+import { CarrierOutbox, ExchangeTable, FrameReader, ReceiveWindow, WINDOW_BYTES, WINDOW_LIMIT, endFrame, headFrame, parseHead, resetFrame, windowFrame, type FrameSink } from '../shared/carrier-frames.js';
 import type { Logger } from '../shared/logger.js';
 
 /** A request from the proxy (Host is the virtual system, the URL origin-form). */
@@ -142,12 +142,7 @@ class Exchange {
   /** The request body still to come (its END not read yet). */
   requestOpen: boolean;
   readonly body: RequestBody | null;
-  /** Body bytes received and not granted back yet. */
-  unacked = 0;
-  /** Of them, handed on to the body. */
-  owed = 0;
-  /** The body is full: no grant until it reads. */
-  full = false;
+  readonly window = new ReceiveWindow();
 
   constructor(readonly carrier: CarrierConnection, readonly id: number, readonly res: TunnelResponse, hasBody: boolean) {
     this.requestOpen = hasBody;
@@ -156,10 +151,7 @@ class Exchange {
 
   /** The body wants more. */
   read(): void {
-    this.full = false;
-    // Only from GRANT_BYTES (as in data()): a small body needs no WINDOW, and a sender out of
-    // credit has WINDOW_BYTES unacknowledged, so it is always granted.
-    if (this.owed >= GRANT_BYTES) this.carrier.grant(this);
+    this.carrier.grant(this, this.window.resumed());
   }
 }
 
@@ -214,14 +206,11 @@ class CarrierConnection implements FrameSink {
     const ex = this.#exchanges.get(exchange);
     if (ex === undefined) return this.#late(exchange, 'body bytes outside a request body');
     if (!ex.requestOpen) return this.#refuse('body bytes outside a request body');
-    ex.unacked += chunk.length;
-    if (ex.unacked > WINDOW_LIMIT) return this.#refuse(`more than ${WINDOW_LIMIT} bytes of a body not granted`);
+    if (!ex.window.arrived(chunk.length)) return this.#refuse(`more than ${WINDOW_LIMIT} bytes of a body not granted`);
     const body = ex.body!;
     // An answer that is already complete (a denied request, an early error) reads no more of it.
     if (body.destroyed) return;
-    ex.owed += chunk.length;
-    if (!body.push(chunk)) ex.full = true;
-    else if (ex.owed >= GRANT_BYTES) this.grant(ex);
+    this.grant(ex, ex.window.handedOn(chunk.length, body.push(chunk)));
   }
 
   end(exchange: number): void {
@@ -245,12 +234,10 @@ class CarrierConnection implements FrameSink {
     this.#lose(ex);
   }
 
-  /** Grants the proxy what the exchange's body took. */
-  grant(ex: Exchange): void {
-    if (ex.full || this.#exchanges.get(ex.id) !== ex) return;
-    this.outbox.add(windowFrame(ex.id, ex.owed));
-    ex.unacked -= ex.owed;
-    ex.owed = 0;
+  /** Grants the proxy `bytes` more of the exchange's body (none: nothing is due). */
+  grant(ex: Exchange, bytes: number): void {
+    if (bytes === 0 || this.#exchanges.get(ex.id) !== ex) return;
+    this.outbox.add(windowFrame(ex.id, bytes));
     this.outbox.send();
   }
 

@@ -15,14 +15,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { ClientHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
-import { CarrierOutbox, EXCHANGE_SLOTS, ExchangeTable, FrameReader, LAST_EXCHANGE, GRANT_BYTES, WINDOW_BYTES, WINDOW_LIMIT, endFrame, headFrame, parseHead, resetFrame, windowFrame, type FrameSink } from '../shared/carrier-frames.js';
+import { CarrierOutbox, EXCHANGE_SLOTS, ExchangeTable, FrameReader, LAST_EXCHANGE, ReceiveWindow, WINDOW_BYTES, WINDOW_LIMIT, endFrame, headFrame, parseHead, resetFrame, windowFrame, type FrameSink } from '../shared/carrier-frames.js';
 import { h2ErrorName } from '../shared/tunnel-protocol.js';
 import type { CarrierTickets } from './carrier-tickets.js';
 
 /** Concurrent exchanges per tunnel: requests beyond this wait their turn. */
 export const TUNNEL_POOL_EXCHANGES = 512;
-/** Carriers per tunnel the exchanges are spread over. */
-export const TUNNEL_POOL_CARRIERS = 1;
 /** A carrier without an exchange this long is closed (this side ends idle carriers; the connector keeps them). */
 const IDLE_MS = 30_000;
 
@@ -79,7 +77,6 @@ export class TunnelPool {
     private readonly tickets: Pick<CarrierTickets, 'request'>,
     private readonly dialTimeoutMs: number,
     maxExchanges = TUNNEL_POOL_EXCHANGES,
-    private readonly carriers = TUNNEL_POOL_CARRIERS,
     /** The highest exchange number a carrier takes (tests make it small). */
     private readonly lastExchange = LAST_EXCHANGE,
   ) {
@@ -132,12 +129,10 @@ export class TunnelPool {
     }
   }
 
-  /** The open carrier with the fewest exchanges; one more is dialled while there are fewer than `carriers`. */
+  /** The carrier that takes new exchanges (the others end once their last exchange does), if one is open. */
   #pick(): Carrier | undefined {
-    let best: Carrier | undefined;
-    for (const c of this.#carriers) if (c.usable && (best === undefined || c.load < best.load)) best = c;
-    if (best !== undefined && this.#usable() + this.#dialling < this.carriers) this.#dial();
-    return best;
+    for (const c of this.#carriers) if (c.usable) return c;
+    return undefined;
   }
 
   #dial(): void {
@@ -165,15 +160,8 @@ export class TunnelPool {
   /** Requests wait, no open carrier takes them and none is being dialled: a dial. */
   #dialForWaiting(): void {
     if (this.#destroyed || this.#queue.length === 0 || this.#dialling > 0) return;
-    if (this.#usable() > 0) return this.#startWaiting();
+    if (this.#pick() !== undefined) return this.#startWaiting();
     this.#dial();
-  }
-
-  /** Open carriers that take new exchanges. */
-  #usable(): number {
-    let n = 0;
-    for (const c of this.#carriers) if (c.usable) n += 1;
-    return n;
   }
 
   #closeIdle(): void {
@@ -190,14 +178,12 @@ class Exchange {
   headed = false;
   /** Body bytes the connector still takes before it grants more. */
   credit = WINDOW_BYTES;
-  /** Answer bytes received and not granted back; of them, handed to the handler. */
-  unacked = 0;
-  owed = 0;
-  /** The handler is full: no grant until it resumes. */
-  full = false;
+  /** The answer as this end reads it. */
+  readonly window = new ReceiveWindow();
   readonly resume = () => this.carrier.resumed(this);
-  readonly onBodyData = (chunk: Buffer) => this.carrier.bodyData(this, chunk);
-  readonly onBodyEnd = () => this.carrier.bodyEnd(this);
+  /** The request body's listeners, for a request with one (start()). */
+  onBodyData: (chunk: Buffer) => void = noop;
+  onBodyEnd: () => void = noop;
 
   constructor(readonly carrier: Carrier, readonly id: number, readonly handler: CarrierHandler) {}
 }
@@ -266,6 +252,8 @@ class Carrier implements FrameSink {
     // body that comes later follows its head, which left at the turn's end.
     this.#outbox.sendLater();
     ex.body = body;
+    ex.onBodyData = (chunk: Buffer) => this.bodyData(ex, chunk);
+    ex.onBodyEnd = () => this.bodyEnd(ex);
     body.on('data', ex.onBodyData);
     body.on('end', ex.onBodyEnd);
     body.on('error', noop);
@@ -296,11 +284,8 @@ class Carrier implements FrameSink {
   data(id: number, chunk: Buffer): void {
     const ex = this.#exchanges.get(id);
     if (ex === undefined || !ex.headed) return this.#late(id, 'body bytes outside an answer', ex !== undefined);
-    ex.unacked += chunk.length;
-    if (ex.unacked > WINDOW_LIMIT) return this.#cut(broken(`more than ${WINDOW_LIMIT} bytes of an answer not granted`));
-    ex.owed += chunk.length;
-    if (!ex.handler.onData(chunk)) ex.full = true;
-    else if (ex.owed >= GRANT_BYTES) this.#grant(ex);
+    if (!ex.window.arrived(chunk.length)) return this.#cut(broken(`more than ${WINDOW_LIMIT} bytes of an answer not granted`));
+    this.#grant(ex, ex.window.handedOn(chunk.length, ex.handler.onData(chunk)));
   }
 
   end(id: number): void {
@@ -334,20 +319,17 @@ class Carrier implements FrameSink {
 
   /** The handler can take more of the answer. */
   resumed(ex: Exchange): void {
-    ex.full = false;
-    // From GRANT_BYTES only, as in data(): a connector out of credit has WINDOW_BYTES unacknowledged.
-    if (ex.owed >= GRANT_BYTES) this.#grant(ex);
+    this.#grant(ex, ex.window.resumed());
   }
 
   close(): void {
     this.socket.destroy();
   }
 
-  #grant(ex: Exchange): void {
-    if (this.#exchanges.get(ex.id) !== ex) return; // it ended in its handler's onData
-    this.#outbox.add(windowFrame(ex.id, ex.owed));
-    ex.unacked -= ex.owed;
-    ex.owed = 0;
+  /** Grants the connector `bytes` more of the answer (none: nothing is due). */
+  #grant(ex: Exchange, bytes: number): void {
+    if (bytes === 0 || this.#exchanges.get(ex.id) !== ex) return; // or it ended in its handler's onData
+    this.#outbox.add(windowFrame(ex.id, bytes));
     this.#outbox.send();
   }
 

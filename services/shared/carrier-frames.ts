@@ -80,7 +80,7 @@ export function windowFrame(exchange: number, bytes: number): Buffer {
 }
 
 /** Writes `parts` (`total` bytes) as one write: copied into one Buffer up to `copyUpTo` bytes, else corked into one writev. */
-export function writeFrames(socket: Socket, parts: Buffer[], total: number, copyUpTo = 16 * 1024): boolean {
+function writeFrames(socket: Socket, parts: Buffer[], total: number, copyUpTo = 16 * 1024): boolean {
   carrierBytesMoved(total);
   if (parts.length === 1) return socket.write(parts[0]);
   if (total <= copyUpTo) return socket.write(Buffer.concat(parts, total));
@@ -89,6 +89,46 @@ export function writeFrames(socket: Socket, parts: Buffer[], total: number, copy
   for (const p of parts) ok = socket.write(p);
   socket.uncork();
   return ok;
+}
+
+/**
+ * One exchange's body as this end reads it (the proxy an answer, the connector a request body):
+ * the bytes that came and were not granted back (WINDOW), and when to grant them.
+ */
+export class ReceiveWindow {
+  #unacked = 0;
+  /** Of them, handed on. */
+  #owed = 0;
+  /** The consumer is full: no grant until it wants more. */
+  #full = false;
+
+  /** `n` bytes arrived; false when the sender overran its window (more than WINDOW_LIMIT unacknowledged). */
+  arrived(n: number): boolean {
+    this.#unacked += n;
+    return this.#unacked <= WINDOW_LIMIT;
+  }
+
+  /** `n` of them were handed on, and the consumer `took` them (false: it is full now): the bytes to grant now, or 0. */
+  handedOn(n: number, took: boolean): number {
+    this.#owed += n;
+    this.#full = !took;
+    return this.#due();
+  }
+
+  /** The consumer wants more: the bytes to grant now, or 0. */
+  resumed(): number {
+    this.#full = false;
+    return this.#due();
+  }
+
+  /** From GRANT_BYTES only: a small body needs no WINDOW, and a sender out of credit has WINDOW_BYTES unacknowledged, so it is always granted. */
+  #due(): number {
+    if (this.#full || this.#owed < GRANT_BYTES) return 0;
+    const n = this.#owed;
+    this.#unacked -= n;
+    this.#owed = 0;
+    return n;
+  }
 }
 
 /** Bytes a carrier's outbox holds back at most: more leave at once. */
